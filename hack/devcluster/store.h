@@ -19,10 +19,11 @@ namespace daap::devcluster {
 // `namespace_` is empty for cluster-scoped objects.
 struct ObjectKey {
   std::string resource;
-  std::string namespace_;
+  std::string namespace_;  // NOLINT(readability-identifier-naming): `namespace` is a keyword.
   std::string name;
 
   bool operator==(const ObjectKey&) const = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>.
   auto operator<=>(const ObjectKey&) const = default;
 };
 
@@ -78,6 +79,9 @@ public:
     size_t watcher_queue_limit = 100000;
     // fdatasync after every write. Off: a write survives the process dying, not the machine.
     bool fsync = false;
+    // The WAL is folded into a snapshot once it is larger than 4x the live data and at least
+    // this many bytes.
+    uint64_t min_compaction_bytes = uint64_t{8} << 20;
   };
 
   // Opens the store, replaying the WAL if `options.data_dir` holds one; replayed changes also
@@ -101,7 +105,7 @@ public:
   // Replaces the object if its current version is `expected_version` (0: any). NotFound,
   // Conflict.
   Result<StoredObject> update(const ObjectKey& key, json::Document object,
-                                      uint64_t expected_version);
+                              uint64_t expected_version);
 
   // Removes the object if its current version is `expected_version` (0: any) and returns its
   // last state stamped with the deletion's resourceVersion. NotFound, Conflict.
@@ -109,7 +113,8 @@ public:
 
   struct ListOptions {
     std::string resource;
-    std::string namespace_;  // Empty: every namespace.
+    // Empty: every namespace.
+    std::string namespace_;  // NOLINT(readability-identifier-naming): `namespace` is a keyword.
     // Keep only objects for which this returns true (parsed JSON); null keeps all.
     std::function<bool(const json::Value&)> filter;
     size_t limit = 0;  // 0: no limit.
@@ -118,21 +123,23 @@ public:
     uint64_t continue_version = 0;
   };
   struct ListResult {
-    uint64_t resource_version = 0;  // The store's version when the first page was taken.
-    std::vector<StoredObject> items;  // In key order (namespace, then name).
+    uint64_t resource_version = 0;      // The store's version when the first page was taken.
+    std::vector<StoredObject> items;    // In key order (namespace, then name).
     std::optional<ObjectKey> last_key;  // Set when more items remain after this page.
   };
-  // A page of current objects in key order. With continue_after, Gone when continue_version
-  // is older than oldestResumableVersion().
+  // A page of objects in key order, as they were at the first page's version: later pages
+  // are rewound through the history to continue_version (etcd's consistent pages), so Gone
+  // when continue_version is older than oldestResumableVersion().
   Result<ListResult> list(const ListOptions& options) const;
 
   // Subscribes to changes of `resource` (and `namespace_` unless empty) after version
   // `from_version`: every event with a larger version, in order. Gone when from_version is
-  // older than oldestResumableVersion(). To start "now", pass currentVersion() read under the
-  // same list() snapshot; see listAndWatch().
-  Result<std::unique_ptr<Watcher>> watch(const std::string& resource,
-                                                 const std::string& namespace_,
-                                                 uint64_t from_version);
+  // older than oldestResumableVersion() (or newer than currentVersion(): a client of an
+  // earlier memory-only store). To start "now", pass the resource_version of a list(); see
+  // also listAndWatch().
+  // NOLINTNEXTLINE(readability-identifier-naming): `namespace` is a keyword.
+  Result<std::unique_ptr<Watcher>> watch(const std::string& resource, const std::string& namespace_,
+                                         uint64_t from_version);
 
   // Atomically: every current object of the resource/namespace (as ADDED events would show
   // them) and a watcher for every change after that snapshot.
@@ -141,10 +148,28 @@ public:
     std::vector<StoredObject> items;
     std::unique_ptr<Watcher> watcher;
   };
+  // NOLINTNEXTLINE(readability-identifier-naming): `namespace` is a keyword.
   Snapshot listAndWatch(const std::string& resource, const std::string& namespace_);
 
-  // Wakes every watcher with Closed; later calls to next() return Closed at once.
+  // Wakes every watcher with Closed; later calls to next() return Closed at once. Later writes
+  // fail with Unavailable; reads still work.
   void close();
+
+  // Folds the WAL into a snapshot now (it also happens on its own as the WAL grows); versions
+  // up to the snapshot stay resumable in this process but not after a restart. A no-op
+  // without data_dir.
+  Result<void> compact();
+
+  // Counters for tests and debugging.
+  struct Stats {
+    size_t objects = 0;
+    size_t history_events = 0;
+    size_t watchers = 0;       // Registered and not yet expired, closed or dropped.
+    uint64_t live_bytes = 0;   // JSON and keys of the live objects.
+    uint64_t wal_bytes = 0;    // Of the current WAL file.
+    uint64_t compactions = 0;  // Since open.
+  };
+  Stats stats() const;
 
 private:
   class Impl;

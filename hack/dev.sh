@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Starts DAAP locally: the devcluster (a Kubernetes API server with the DAAP and CNPG CRDs).
+#   hack/dev.sh               run in the foreground until Ctrl-C
+#   hack/dev.sh --background  return once everything is ready
+#   hack/dev.sh --stop        stop what --background started
+# State lives in .dev/: the devcluster's data, .dev/kubeconfig, and .dev/env to source.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+dev="$root/.dev"
+mode=${1:-foreground}
+
+stop_all() {
+  if [[ -f "$dev/devcluster.pid" ]]; then
+    pid=$(cat "$dev/devcluster.pid")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid"
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    rm -f "$dev/devcluster.pid"
+    echo "dev: devcluster stopped"
+  fi
+}
+
+case "$mode" in
+  --stop) stop_all; exit 0 ;;
+  --background|foreground) ;;
+  *) echo "usage: hack/dev.sh [--background|--stop]" >&2; exit 2 ;;
+esac
+
+hack/deps.sh
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build/release -j "$(nproc)" --target devcluster
+
+mkdir -p "$dev"
+stop_all
+port=${DAAP_DEVCLUSTER_PORT:-6443}
+build/release/hack/devcluster/devcluster \
+  --port="$port" --data-dir="$dev/devcluster" --kubeconfig="$dev/kubeconfig" \
+  --crd-dir="$root/crds" --crd-dir="$root/hack/devcluster/cnpg-crds" \
+  >"$dev/devcluster.out" 2>"$dev/devcluster.log" &
+echo $! >"$dev/devcluster.pid"
+
+for _ in $(seq 1 100); do
+  grep -q "devcluster ready" "$dev/devcluster.out" 2>/dev/null && break
+  if ! kill -0 "$(cat "$dev/devcluster.pid")" 2>/dev/null; then
+    echo "dev: devcluster failed to start; see $dev/devcluster.log" >&2
+    tail -n 20 "$dev/devcluster.log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+cat >"$dev/env" <<ENV
+export KUBECONFIG="$dev/kubeconfig"
+ENV
+echo "dev: devcluster at $(sed -n 's/devcluster ready //p' "$dev/devcluster.out")"
+echo "dev: run 'source .dev/env' then e.g. 'kubectl apply -f manifests/examples/'"
+
+if [[ "$mode" == "--background" ]]; then
+  exit 0
+fi
+trap 'stop_all; exit 0' INT TERM
+wait "$(cat "$dev/devcluster.pid")"

@@ -1,0 +1,15 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace daap::devcluster {
+
+// A kubeconfig with one cluster, user and context named "devcluster". An empty CA means plain
+// HTTP.
+std::string renderKubeconfig(const std::string& server_url, const std::string& ca_pem,
+                             const std::string& token);
+
+std::string base64(std::string_view bytes);
+
+}  // namespace daap::devcluster

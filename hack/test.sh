@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds DAAP and runs the whole test suite: formatting, then every ctest label (unit,
+# integration, e2e) in a release build, then unit and integration tests again under
+# AddressSanitizer and UndefinedBehaviorSanitizer. Installs its own dependencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+hack/deps.sh
+
+jobs=$(nproc)
+
+echo "== format"
+git ls-files -- '*.cc' '*.h' | xargs clang-format --dry-run -Werror
+
+echo "== release build"
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build/release -j "$jobs"
+echo "== tests (release)"
+ctest --test-dir build/release --output-on-failure -j "$jobs" --timeout 600
+
+echo "== sanitizer build"
+cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDAAP_SANITIZE=ON \
+  -DDAAP_BUILD_PERF=OFF >/dev/null
+cmake --build build/asan -j "$jobs"
+echo "== tests (ASan + UBSan)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build/asan --output-on-failure -j "$jobs" --timeout 900 -L 'unit|integration|e2e'
