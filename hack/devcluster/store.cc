@@ -109,6 +109,12 @@ uint64_t liveBytes(const Change& change) {
          key.name.size();
 }
 
+// What one history event costs: its JSON and, roughly, the Change, key and control blocks.
+uint64_t historyBytes(const Change& change) {
+  constexpr uint64_t kEventOverhead = 256;
+  return change.event.object.json->size() + kEventOverhead;
+}
+
 Error closedError() {
   return Error::unavailable("the store is closed");
 }
@@ -284,6 +290,7 @@ private:
   // Every change after history_base_, in order: history_[i] has version history_base_ + 1 + i.
   std::deque<ChangePtr> history_;
   uint64_t history_base_ = 0;
+  uint64_t history_bytes_ = 0;
   // Watchers by resource. Weak: a watcher is gone when its reader drops it.
   std::unordered_map<std::string, std::vector<std::weak_ptr<Watcher::Impl>>> watchers_;
   std::optional<WalWriter> wal_;
@@ -469,8 +476,11 @@ void Store::Impl::commit(const ChangePtr& change) {
     }
   }
   history_.push_back(change);
-  while (history_.size() > options_.history_limit) {
+  history_bytes_ += historyBytes(*change);
+  while (!history_.empty() && (history_.size() > options_.history_limit ||
+                               history_bytes_ > options_.history_limit_bytes)) {
     history_base_ = history_.front()->version();
+    history_bytes_ -= historyBytes(*history_.front());
     history_.pop_front();
   }
   publish(change);
@@ -729,6 +739,9 @@ Result<Store::ListResult> Store::Impl::list(const ListOptions& options) const {
                     candidates);
     }
     first = false;
+    if (!options.filter) {
+      result.items.reserve(result.items.size() + candidates.size());
+    }
     for (size_t i = 0; i < candidates.size(); ++i) {
       const Candidate& candidate = candidates[i];
       if (options.filter) {
@@ -887,6 +900,7 @@ Store::Stats Store::Impl::stats() const {
   Stats stats;
   stats.objects = objects_.size();
   stats.history_events = history_.size();
+  stats.history_bytes = history_bytes_;
   for (const auto& [resource, watchers] : watchers_) {
     stats.watchers += static_cast<size_t>(std::count_if(
         watchers.begin(), watchers.end(), [](const auto& weak) { return !weak.expired(); }));

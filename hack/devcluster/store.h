@@ -75,6 +75,9 @@ public:
     // How many past events are kept for watches and continue tokens; older versions are
     // "compacted" and answer Gone.
     size_t history_limit = 100000;
+    // And how much memory they may hold (their JSON plus ~256 bytes each), whichever bound is
+    // hit first: 100,000 updates of 1.5 KB objects would otherwise pin 150 MB of old versions.
+    uint64_t history_limit_bytes = uint64_t{24} << 20;
     // Events a watcher may have queued before it is expired.
     size_t watcher_queue_limit = 100000;
     // fdatasync after every write. Off: a write survives the process dying, not the machine.
@@ -85,14 +88,18 @@ public:
   };
 
   // Opens the store, replaying the WAL if `options.data_dir` holds one; replayed changes also
-  // refill the history, so a watch resumes across a restart with nothing lost or repeated.
+  // refill the history (within its limits), so a watch resumes across a restart with nothing
+  // lost or repeated. A torn last record is dropped with a warning; damage elsewhere is
+  // Internal.
   static Result<std::unique_ptr<Store>> open(const Options& options);
   ~Store();
 
   // The newest resourceVersion handed out (0 for an empty new store).
   uint64_t currentVersion() const;
-  // The oldest resourceVersion a watch may resume from or a continue token may carry; asking
-  // for anything older is Gone.
+  // The oldest resourceVersion a watch may resume from or a continue token may carry: every
+  // change after it is still in the history. Asking for anything older is Gone. After a
+  // restart from a snapshot taken at version S it is (at least) S, since every later change
+  // was replayed from the WAL.
   uint64_t oldestResumableVersion() const;
 
   // NotFound when absent.
@@ -164,10 +171,11 @@ public:
   struct Stats {
     size_t objects = 0;
     size_t history_events = 0;
-    size_t watchers = 0;       // Registered and not yet expired, closed or dropped.
-    uint64_t live_bytes = 0;   // JSON and keys of the live objects.
-    uint64_t wal_bytes = 0;    // Of the current WAL file.
-    uint64_t compactions = 0;  // Since open.
+    uint64_t history_bytes = 0;  // As history_limit_bytes counts them.
+    size_t watchers = 0;         // Registered and not yet expired, closed or dropped.
+    uint64_t live_bytes = 0;     // JSON and keys of the live objects.
+    uint64_t wal_bytes = 0;      // Of the current WAL file.
+    uint64_t compactions = 0;    // Since open.
   };
   Stats stats() const;
 

@@ -347,7 +347,9 @@ Result<std::vector<Document>> parseYaml(std::string_view text) {
   } catch (const YAML::DeepRecursion& error) {
     return errorAt(error.mark, "nested too deeply");  // yaml-cpp's own message is "bad file".
   } catch (const YAML::Exception& error) {
-    return errorAt(error.mark, error.msg);
+    // Some yaml-cpp builds report hitting their recursion limit as a plain "bad file" (input
+    // here is always a string, never a file).
+    return errorAt(error.mark, error.msg == "bad file" ? "nested too deeply" : error.msg);
   }
 }
 

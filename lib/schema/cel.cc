@@ -232,7 +232,7 @@ public:
       case CelOp::Or:
         return logical(node);
       case CelOp::Not: {
-        const CelValue operand = child(node, 0);
+        CelValue operand = child(node, 0);
         if (operand.isError()) {
           return operand;
         }
@@ -286,7 +286,7 @@ private:
   }
 
   CelValue select(const CelNode& node) {
-    const CelValue operand = child(node, 0);
+    CelValue operand = child(node, 0);
     if (operand.isError()) {
       return operand;
     }
@@ -299,7 +299,7 @@ private:
   }
 
   CelValue has(const CelNode& node) {
-    const CelValue operand = child(node, 0);
+    CelValue operand = child(node, 0);
     if (operand.isError()) {
       return operand;
     }
@@ -310,11 +310,11 @@ private:
   }
 
   CelValue indexOp(const CelNode& node) {
-    const CelValue operand = child(node, 0);
+    CelValue operand = child(node, 0);
     if (operand.isError()) {
       return operand;
     }
-    const CelValue index = child(node, 1);
+    CelValue index = child(node, 1);
     if (index.isError()) {
       return index;
     }
@@ -382,7 +382,7 @@ private:
   }
 
   CelValue conditional(const CelNode& node) {
-    const CelValue condition = child(node, 0);
+    CelValue condition = child(node, 0);
     if (condition.isError()) {
       return condition;
     }
@@ -397,11 +397,11 @@ private:
   CelValue logical(const CelNode& node) {
     const bool is_and = node.op == CelOp::And;
     const std::string_view name = is_and ? "_&&_" : "_||_";
-    const CelValue left = child(node, 0);
+    CelValue left = child(node, 0);
     if (left.kind() == CelKind::Bool && left.boolValue() != is_and) {
       return left;
     }
-    const CelValue right = child(node, 1);
+    CelValue right = child(node, 1);
     if (right.kind() == CelKind::Bool && right.boolValue() != is_and) {
       return right;
     }
@@ -437,11 +437,11 @@ private:
   }
 
   CelValue arithmetic(const CelNode& node) {
-    const CelValue a = child(node, 0);
+    CelValue a = child(node, 0);
     if (a.isError()) {
       return a;
     }
-    const CelValue b = child(node, 1);
+    CelValue b = child(node, 1);
     if (b.isError()) {
       return b;
     }
@@ -601,11 +601,11 @@ private:
   }
 
   CelValue relation(const CelNode& node) {
-    const CelValue a = child(node, 0);
+    CelValue a = child(node, 0);
     if (a.isError()) {
       return a;
     }
-    const CelValue b = child(node, 1);
+    CelValue b = child(node, 1);
     if (b.isError()) {
       return b;
     }
@@ -641,11 +641,11 @@ private:
   }
 
   CelValue in(const CelNode& node) {
-    const CelValue element = child(node, 0);
+    CelValue element = child(node, 0);
     if (element.isError()) {
       return element;
     }
-    const CelValue container = child(node, 1);
+    CelValue container = child(node, 1);
     if (container.isError()) {
       return container;
     }
@@ -664,7 +664,7 @@ private:
   }
 
   CelValue comprehension(const CelNode& node) {
-    const CelValue range = child(node, 0);
+    CelValue range = child(node, 0);
     if (range.isError()) {
       return range;
     }
@@ -686,10 +686,9 @@ private:
         produced.push_back(std::move(mapped));
         continue;
       }
-      const CelValue predicate = child(node, 1);
+      CelValue predicate = child(node, 1);
       if (predicate.kind() != CelKind::Bool) {
-        const CelValue failure =
-            predicate.isError() ? predicate : noSuchOverload(node.name, predicate);
+        CelValue failure = predicate.isError() ? predicate : noSuchOverload(node.name, predicate);
         if (node.op != CelOp::All && node.op != CelOp::Exists) {
           return failure;
         }
@@ -1203,7 +1202,7 @@ private:
         const std::string_view separator = args.size() == 2 ? args[1].text() : "";
         std::string out;
         for (std::size_t i = 0; i < list.size(); ++i) {
-          const CelValue item = list.at(i);
+          CelValue item = list.at(i);
           if (item.kind() != CelKind::String) {
             return noSuchOverload(node.name, item);
           }
@@ -1217,7 +1216,7 @@ private:
       case CelFunction::Sum: {
         CelValue total = CelValue::integer(0);
         for (std::size_t i = 0; i < list.size(); ++i) {
-          const CelValue item = list.at(i);
+          CelValue item = list.at(i);
           total = i == 0 ? item : add(total, item);
           if (total.isError()) {
             return total;
@@ -1236,7 +1235,7 @@ private:
         }
         CelValue best = list.at(0);
         for (std::size_t i = 1; i < list.size(); ++i) {
-          const CelValue item = list.at(i);
+          CelValue item = list.at(i);
           const CelOrder order = celCompare(item, best);
           if (order == CelOrder::Invalid) {
             return noSuchOverload(node.name, best, item);
@@ -1306,7 +1305,7 @@ Result<Program> Program::compile(std::string_view rule) {
 }
 
 Result<bool> Program::evaluate(const json::Value& self, const json::Value* old_self) const {
-  const CelValue result = run(*ast_, self, old_self);
+  CelValue result = run(*ast_, self, old_self);
   if (result.isError()) {
     return Error::invalidArgument(std::string(result.text()));
   }
@@ -1319,7 +1318,7 @@ Result<bool> Program::evaluate(const json::Value& self, const json::Value* old_s
 
 Result<std::string> Program::evaluateString(const json::Value& self,
                                             const json::Value* old_self) const {
-  const CelValue result = run(*ast_, self, old_self);
+  CelValue result = run(*ast_, self, old_self);
   if (result.isError()) {
     return Error::invalidArgument(std::string(result.text()));
   }

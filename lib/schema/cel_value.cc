@@ -175,14 +175,15 @@ CelValue CelValue::at(std::size_t index) const {
 
 CelValue CelValue::keyAt(std::size_t index) const {
   if (json_ != nullptr) {
-    return stringView(json::view((json_->MemberBegin() + index)->name));
+    return stringView(
+        json::view((json_->MemberBegin() + static_cast<std::ptrdiff_t>(index))->name));
   }
   return (*map_)[index].first;
 }
 
 CelValue CelValue::valueAt(std::size_t index) const {
   if (json_ != nullptr) {
-    return fromJson((json_->MemberBegin() + index)->value);
+    return fromJson((json_->MemberBegin() + static_cast<std::ptrdiff_t>(index))->value);
   }
   return (*map_)[index].second;
 }

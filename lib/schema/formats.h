@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 namespace daap::schema::detail {
@@ -9,7 +10,7 @@ namespace daap::schema::detail {
 // strips them); of those, the ones below are checked and the rest (email, uri, hostname, isbn*,
 // creditcard, ssn, rgbcolor, duration, bsonobjectid, quantity) are accepted unchecked.
 // Private to lib/schema.
-enum class StringFormat {
+enum class StringFormat : std::uint8_t {
   Unchecked,
   DateTime,
   Date,

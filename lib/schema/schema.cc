@@ -24,14 +24,12 @@ namespace detail {
 enum class AdditionalProperties : std::uint8_t { Absent, Allowed, Forbidden, Schema };
 
 // JSON types as bits, for kube-openapi's "type list contains" checks without string compares.
-enum TypeBit : std::uint8_t {
-  kBoolean = 1,
-  kString = 2,
-  kInteger = 4,
-  kNumber = 8,
-  kArray = 16,
-  kObject = 32,
-};
+constexpr std::uint8_t kBooleanBit = 1;
+constexpr std::uint8_t kStringBit = 2;
+constexpr std::uint8_t kIntegerBit = 4;
+constexpr std::uint8_t kNumberBit = 8;
+constexpr std::uint8_t kArrayBit = 16;
+constexpr std::uint8_t kObjectBit = 32;
 enum class ListType : std::uint8_t { Atomic, Set, Map };
 
 struct Rule {
@@ -54,18 +52,10 @@ struct Property {
 struct SchemaNode {
   std::string type;                // As written; "" when absent.
   std::vector<std::string> types;  // kube-openapi's type list: int-or-string is integer,string.
-  std::uint8_t type_mask = 0;      // `types` as TypeBits.
   std::string type_list;           // `types` joined with commas, for messages.
   std::string format;              // Kept only where the apiserver keeps it.
-  bool check_format = false;       // `format` is a string format with a checker.
-  StringFormat string_format = StringFormat::Unchecked;
-  bool nullable = false;
-  bool preserve_unknown_fields = false;
-  bool embedded_resource = false;
   std::optional<double> maximum;
   std::optional<double> minimum;
-  bool exclusive_maximum = false;
-  bool exclusive_minimum = false;
   std::optional<double> multiple_of;
   std::optional<std::int64_t> max_length;
   std::optional<std::int64_t> min_length;
@@ -73,7 +63,6 @@ struct SchemaNode {
   std::optional<std::int64_t> min_items;
   std::optional<std::int64_t> max_properties;
   std::optional<std::int64_t> min_properties;
-  bool unique_items = false;
   std::string pattern;
   std::shared_ptr<const std::regex> pattern_regex;
   std::unique_ptr<json::Document> enum_values;  // A non-empty array.
@@ -82,17 +71,26 @@ struct SchemaNode {
   // Name -> index in `properties`, for nodes with many properties (views into the names).
   std::unordered_map<std::string_view, std::uint32_t> property_index;
   std::vector<std::uint32_t> defaulted;  // Indices of the properties that have a default.
-  AdditionalProperties additional = AdditionalProperties::Absent;
   std::unique_ptr<SchemaNode> additional_schema;
   std::unique_ptr<SchemaNode> items;
   std::unique_ptr<json::Document> default_value;
-  ListType list_type = ListType::Atomic;
   std::vector<std::string> list_map_keys;
   std::vector<Rule> rules;
   std::vector<std::unique_ptr<SchemaNode>> all_of;
   std::vector<std::unique_ptr<SchemaNode>> any_of;
   std::vector<std::unique_ptr<SchemaNode>> one_of;
   std::unique_ptr<SchemaNode> not_schema;
+  StringFormat string_format = StringFormat::Unchecked;
+  AdditionalProperties additional = AdditionalProperties::Absent;
+  ListType list_type = ListType::Atomic;
+  std::uint8_t type_mask = 0;  // `types` as k*Bit flags.
+  bool check_format = false;   // `format` is a string format with a checker.
+  bool nullable = false;
+  bool preserve_unknown_fields = false;
+  bool embedded_resource = false;
+  bool exclusive_maximum = false;
+  bool exclusive_minimum = false;
+  bool unique_items = false;
   bool rules_below = false;       // This node or one under it has x-kubernetes-validations.
   bool list_types_below = false;  // This node or one under it is a set or map list.
 
@@ -240,12 +238,12 @@ private:
   // Derived data for fast admission, computed once the node and its children are complete.
   static void deriveFlags(SchemaNode& node) {
     for (const std::string& type : node.types) {
-      node.type_mask |= type == "boolean"   ? detail::kBoolean
-                        : type == "string"  ? detail::kString
-                        : type == "integer" ? detail::kInteger
-                        : type == "number"  ? detail::kNumber
-                        : type == "array"   ? detail::kArray
-                                            : detail::kObject;
+      node.type_mask |= type == "boolean"   ? detail::kBooleanBit
+                        : type == "string"  ? detail::kStringBit
+                        : type == "integer" ? detail::kIntegerBit
+                        : type == "number"  ? detail::kNumberBit
+                        : type == "array"   ? detail::kArrayBit
+                                            : detail::kObjectBit;
       node.type_list += node.type_list.empty() ? type : "," + type;
     }
     const auto below = [](const std::unique_ptr<SchemaNode>& child, bool SchemaNode::*flag) {
@@ -1001,16 +999,16 @@ DataType dataType(const json::Value& data) {
   switch (data.GetType()) {
     case rapidjson::kFalseType:
     case rapidjson::kTrueType:
-      return {"boolean", detail::kBoolean, ""};
+      return {"boolean", detail::kBooleanBit, ""};
     case rapidjson::kStringType:
-      return {"string", detail::kString, ""};
+      return {"string", detail::kStringBit, ""};
     case rapidjson::kNumberType:
-      return data.IsInt64() ? DataType{"integer", detail::kInteger, "int64"}
-                            : DataType{"number", detail::kNumber, "float64"};
+      return data.IsInt64() ? DataType{"integer", detail::kIntegerBit, "int64"}
+                            : DataType{"number", detail::kNumberBit, "float64"};
     case rapidjson::kArrayType:
-      return {"array", detail::kArray, ""};
+      return {"array", detail::kArrayBit, ""};
     case rapidjson::kObjectType:
-      return {"object", detail::kObject, ""};
+      return {"object", detail::kObjectBit, ""};
     default:
       return {"null", 0, ""};
   }
@@ -1080,9 +1078,9 @@ private:
       return;
     }
     const DataType inferred = dataType(data);
-    const bool is_float_int = inferred.bit == detail::kNumber && isJsonInteger(data.GetDouble()) &&
-                              hasType(s, detail::kInteger);
-    const bool is_int_float = inferred.bit == detail::kInteger && hasType(s, detail::kNumber);
+    const bool is_float_int = inferred.bit == detail::kNumberBit &&
+                              isJsonInteger(data.GetDouble()) && hasType(s, detail::kIntegerBit);
+    const bool is_int_float = inferred.bit == detail::kIntegerBit && hasType(s, detail::kNumberBit);
     const bool string_or_array = data.IsString() || data.IsArray();
     if (!string_or_array && !s.format.empty() &&
         !(hasType(s, inferred.bit) || inferred.format == s.format || is_float_int ||
@@ -1090,7 +1088,8 @@ private:
       typeError(path, s.format, inferred.format);
       return;
     }
-    if (!hasType(s, detail::kNumber | detail::kInteger) && !s.format.empty() && string_or_array) {
+    if (!hasType(s, detail::kNumberBit | detail::kIntegerBit) && !s.format.empty() &&
+        string_or_array) {
       return;
     }
     if (!(hasType(s, inferred.bit) || is_float_int || is_int_float)) {
@@ -1564,8 +1563,7 @@ private:
       Result<std::string> evaluated = rule.message_expression->evaluateString(value, old);
       if (evaluated) {
         const std::string trimmed = trimSpace(*evaluated);
-        if (!trimmed.empty() && trimmed.size() <= 5 * 1024 &&
-            trimmed.find('\n') == std::string::npos) {
+        if (!trimmed.empty() && trimmed.size() <= 5120 && trimmed.find('\n') == std::string::npos) {
           detail = trimmed;
         }
       }

@@ -1,6 +1,5 @@
 #include "test/support/testdata.h"
 
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -11,13 +10,6 @@ namespace daap::testing {
 std::filesystem::path sourceDir() { return DAAP_SOURCE_DIR; }
 
 std::filesystem::path binaryDir() { return DAAP_BINARY_DIR; }
-
-std::filesystem::path sharedDir() {
-  if (const char* configured = std::getenv("DAAP_SHARED_DIR")) {  // NOLINT(concurrency-mt-unsafe)
-    return configured;
-  }
-  return sourceDir().parent_path() / "shared";
-}
 
 std::string readFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -145,11 +145,13 @@ TEST_F(DevclusterApiTest, ExactlyOneOfTwoConcurrentWritersWins) {
     std::atomic<int> conflicts{0};
     std::vector<std::thread> writers;
     for (int writer = 0; writer < 2; ++writer) {
-      writers.emplace_back([&, writer] {
+      writers.emplace_back([&, writer, round] {
         HttpClient client(cluster_.url(), cluster_.token(), cluster_.caPem());
         json::Document update = json::clone(current);
-        update["spec"]["purpose"].SetString("writer " + std::to_string(writer),
-                                            update.GetAllocator());
+        // Distinct per round: a write equal to the stored object is a no-op that succeeds.
+        update["spec"]["purpose"].SetString(
+            "round " + std::to_string(round) + " writer " + std::to_string(writer),
+            update.GetAllocator());
         const HttpResult result = client.request("PUT", std::string(kDatabases) + "/race",
                                                  json::serialize(update));
         (result.status == 200 ? wins : conflicts)++;

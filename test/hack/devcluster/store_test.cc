@@ -547,6 +547,20 @@ TEST(StoreTest, WatchFromTooOldVersionIsGone) {
   EXPECT_EQ(versionsOf(nextEvents(**oldest, 3)), (std::vector<uint64_t>{8, 9, 10}));
 }
 
+TEST(StoreTest, HistoryIsBoundedByBytes) {
+  Store::Options options;
+  options.history_limit_bytes = 4 * (256 + 64);
+  auto store = openStore(options);
+  for (int i = 0; i < 10; ++i) {
+    mustCreate(*store, key("obj-" + std::to_string(i)), thing("obj"));
+  }
+  const Store::Stats stats = store->stats();
+  EXPECT_GE(stats.history_events, 1u);
+  EXPECT_LT(stats.history_events, 10u);
+  EXPECT_LE(stats.history_bytes, options.history_limit_bytes);
+  EXPECT_EQ(store->oldestResumableVersion(), 10 - stats.history_events);
+}
+
 TEST(StoreTest, WatchFromFutureVersionIsGone) {
   auto store = openStore();
   mustCreate(*store, key("a"), thing("a"));

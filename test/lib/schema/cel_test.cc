@@ -473,8 +473,9 @@ TEST(CelTest, EvaluateStringReturnsMessageExpressionText) {
 TEST(CelTest, ProgramIsReusableAcrossEvaluations) {
   const Result<Program> program = Program::compile("self.a.startsWith('x') && self.b.size() < 3");
   ASSERT_TRUE(program.has_value());
-  const Program copy = *program;
-  for (int i = 0; i < 3; ++i) {
+  // Copies share the compiled expression.
+  const std::vector<Program> copies(3, *program);
+  for (const Program& copy : copies) {
     const json::Document good = parse(R"({"a": "xy", "b": [1]})");
     const json::Document bad = parse(R"({"a": "yx", "b": [1]})");
     EXPECT_TRUE(*copy.evaluate(good, nullptr));

@@ -48,9 +48,16 @@ struct Admitted {
   ValidationResult result;
 };
 
+// Parses `object_json` (and `old_json` when given) and admits it like an apiserver would.
 Admitted admit(const Schema& schema, std::string_view object_json, std::string_view old_json = "") {
-  Admitted admitted{parse(object_json), {}};
-  const json::Document old = old_json.empty() ? json::Document() : parse(old_json);
+  Admitted admitted;
+  admitted.object.Parse(object_json.data(), object_json.size());
+  EXPECT_FALSE(admitted.object.HasParseError()) << object_json;
+  json::Document old;
+  if (!old_json.empty()) {
+    old.Parse(old_json.data(), old_json.size());
+    EXPECT_FALSE(old.HasParseError()) << old_json;
+  }
   admitted.result = schema.admit(admitted.object, old_json.empty() ? nullptr : &old,
                                  admitted.object.GetAllocator());
   return admitted;
@@ -458,6 +465,26 @@ TEST(SchemaTest, AnyOfReportsWhenNoBranchMatches) {
                                 "'^[0-9]+Gi$'")));
 }
 
+TEST(SchemaTest, OneOfAllOfAndNotFollowKubeOpenApi) {
+  const Schema schema = compileSpec(R"({"type": "object", "properties": {
+      "one": {"type": "integer", "oneOf": [{"minimum": 0}, {"maximum": 10}]},
+      "all": {"type": "integer", "allOf": [{"minimum": 0}, {"maximum": 10}]},
+      "not": {"type": "string", "not": {"enum": ["forbidden"]}}}})");
+  EXPECT_TRUE(admit(schema, withSpec(R"({"one": 20, "all": 5, "not": "fine"})")).result.ok());
+  EXPECT_THAT(
+      admit(schema, withSpec(R"({"one": 5, "all": 20, "not": "forbidden"})")).result.errors,
+      ElementsAre(cause("<nil>", "FieldValueInvalid",
+                        "Invalid value: \"\": \"spec.one\" must validate one and only one "
+                        "schema (oneOf). Found 2 valid alternatives"),
+                  cause("spec.all", "FieldValueInvalid",
+                        "Invalid value: 20: spec.all in body should be less than or equal to 10"),
+                  cause("<nil>", "FieldValueInvalid",
+                        "Invalid value: \"\": \"spec.all\" must validate all the schemas "
+                        "(allOf)"),
+                  cause("<nil>", "FieldValueInvalid",
+                        "Invalid value: \"\": \"spec.not\" must not validate the schema (not)")));
+}
+
 TEST(SchemaTest, ListTypeSetRejectsDuplicates) {
   const Schema schema = compileSpec(R"({"type": "object", "properties": {"tags": {
       "type": "array", "items": {"type": "string"}, "x-kubernetes-list-type": "set"}}})");
@@ -650,6 +677,14 @@ TEST(SchemaTest, CompileRejectsUnknownType) {
   EXPECT_EQ(error.causes[0].reason, "FieldValueNotSupported");
 }
 
+TEST(SchemaTest, CompileRejectsNonStructuralKeywords) {
+  const Error error = compileError(R"({"type": "object", "properties": {"a": {
+      "$ref": "#/definitions/b"}}})");
+  ASSERT_EQ(error.causes.size(), 1U);
+  EXPECT_EQ(error.causes[0].field, "properties[a].$ref");
+  EXPECT_EQ(error.causes[0].reason, "FieldValueForbidden");
+}
+
 TEST(SchemaTest, CompileRejectsFieldPathOutsideSchema) {
   const Error error = compileError(R"({"type": "object", "properties": {"a": {"type": "string"}},
       "x-kubernetes-validations": [{"rule": "true", "fieldPath": ".b"}]})");
@@ -684,7 +719,7 @@ TEST(SchemaTest, HasValidationRulesReportsAnyRule) {
 // --- The real CloudNativePG CRDs -----------------------------------------------------------------
 
 std::filesystem::path cnpgCrd(std::string_view file) {
-  return testing::sharedDir() / "cnpg" / "crds" / file;
+  return testing::sourceDir() / "hack/devcluster/cnpg-crds" / file;
 }
 
 // The openAPIV3Schema of `version` in the CRD file, compiled.
