@@ -35,8 +35,8 @@ DevclusterProcess& cluster() {
 }
 
 std::string database(const std::string& name) {
-  return R"({"apiVersion":"daap.io/v1alpha1","kind":"DaapDatabase","metadata":{"name":")" +
-         name + R"(","namespace":"default","labels":{"daap.io/team":"payments",)"
+  return R"({"apiVersion":"daap.io/v1alpha1","kind":"DaapDatabase","metadata":{"name":")" + name +
+         R"(","namespace":"default","labels":{"daap.io/team":"payments",)"
          R"("app.kubernetes.io/managed-by":"daap"},"annotations":{"daap.io/requested-by":)"
          R"("api-key-7f3a"}},"spec":{"ownerTeam":"payments","purpose":"orders service )"
          R"(primary database for the checkout flow","tier":"production"}})";
@@ -84,21 +84,21 @@ void BM_WriteToWatchEvent(benchmark::State& state) {
   std::atomic<bool> done{false};
   std::thread watcher([&] {
     HttpClient stream(cluster().url(), cluster().token(), cluster().caPem());
-    stream.stream(std::string(kDatabases) + "?watch=1&fieldSelector=metadata.name%3Dwatched",
-                  [&](const std::string& line) {
-                    const auto event = daap::json::parse(line);
-                    if (event) {
-                      const auto* purpose =
-                          daap::json::findPath(*event, {"object", "spec", "purpose"});
-                      if (purpose != nullptr && purpose->IsString()) {
-                        const std::lock_guard lock(mu);
-                        seen_purpose = std::string(daap::json::view(*purpose));
-                        seen_cv.notify_all();
-                      }
-                    }
-                    return !done;
-                  },
-                  std::chrono::minutes(10));
+    stream.stream(
+        std::string(kDatabases) + "?watch=1&fieldSelector=metadata.name%3Dwatched",
+        [&](const std::string& line) {
+          const auto event = daap::json::parse(line);
+          if (event) {
+            const auto* purpose = daap::json::findPath(*event, {"object", "spec", "purpose"});
+            if (purpose != nullptr && purpose->IsString()) {
+              const std::lock_guard lock(mu);
+              seen_purpose = std::string(daap::json::view(*purpose));
+              seen_cv.notify_all();
+            }
+          }
+          return !done;
+        },
+        std::chrono::minutes(10));
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // Let the watch attach.
   int round = 0;

@@ -575,6 +575,8 @@ HttpResponse Api::watch(const HttpRequest& request, const ParsedTarget& target,
         if (!send(bookmark)) {
           return;
         }
+      } else if (status == Watcher::Status::Timeout && !send({})) {
+        return;
       }
     }
   };

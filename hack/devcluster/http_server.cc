@@ -1,5 +1,7 @@
 #include "hack/devcluster/http_server.h"
 
+#include <poll.h>
+
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -81,9 +83,16 @@ void serveConnection(Stream& stream, const HttpHandler& handler, size_t max_body
         return;
       }
       bool open = true;
+      const int socket_fd = beast::get_lowest_layer(stream).native_handle();
       response.stream([&](std::string_view chunk) {
         if (!open) {
           return false;
+        }
+        if (chunk.empty()) {
+          // A probe: has the peer hung up? (An empty chunk on the wire would end the body.)
+          pollfd probe{socket_fd, POLLRDHUP, 0};
+          open = poll(&probe, 1, 0) <= 0 || (probe.revents & (POLLRDHUP | POLLHUP | POLLERR)) == 0;
+          return open;
         }
         asio::write(stream, http::make_chunk(asio::const_buffer(chunk.data(), chunk.size())), ec);
         open = !ec;

@@ -22,7 +22,8 @@ struct HttpRequest {
   std::string body;
 };
 
-// Sends one chunk of a streamed response; false once the client has gone away.
+// Sends one chunk of a streamed response; false once the client has gone away. An empty chunk
+// sends nothing and only probes whether the client is still there.
 using ChunkSink = std::function<bool(std::string_view chunk)>;
 
 struct HttpResponse {

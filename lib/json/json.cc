@@ -44,8 +44,7 @@ const Value* find(const Value& object, std::string_view key) {
   if (!object.IsObject()) {
     return nullptr;
   }
-  const auto member =
-      object.FindMember(Value(rapidjson::StringRef(key.data(), key.size())));
+  const auto member = object.FindMember(Value(rapidjson::StringRef(key.data(), key.size())));
   return member == object.MemberEnd() ? nullptr : &member->value;
 }
 
@@ -96,8 +95,7 @@ bool erase(Value& object, std::string_view key) {
   if (!object.IsObject()) {
     return false;
   }
-  const auto member =
-      object.FindMember(Value(rapidjson::StringRef(key.data(), key.size())));
+  const auto member = object.FindMember(Value(rapidjson::StringRef(key.data(), key.size())));
   if (member == object.MemberEnd()) {
     return false;
   }

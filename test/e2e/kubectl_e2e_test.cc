@@ -17,10 +17,10 @@ namespace daap {
 namespace {
 
 using ::testing::AllOf;
-using ::testing::HasSubstr;
-using ::testing::Not;
 using testing::CommandResult;
 using testing::DevclusterProcess;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 class KubectlTest : public ::testing::Test {
 protected:
@@ -45,7 +45,9 @@ protected:
     return result;
   }
 
-  static std::string examples() { return (::daap::testing::sourceDir() / "manifests/examples").string(); }
+  static std::string examples() {
+    return (::daap::testing::sourceDir() / "manifests/examples").string();
+  }
 
   static json::Document getJson(const std::vector<std::string>& args) {
     std::vector<std::string> full = args;
@@ -93,7 +95,8 @@ TEST_F(KubectlTest, GetTiersShowsPrinterColumns) {
   EXPECT_THAT(result.out, HasSubstr("INSTANCES"));
   EXPECT_THAT(result.out, HasSubstr("BACKUP"));
   EXPECT_THAT(result.out, HasSubstr("DESTRUCTION"));
-  EXPECT_THAT(result.out, ::testing::ContainsRegex("production +[0-9]+ +3 +0 0 \\* \\* \\* \\* +archive"));
+  EXPECT_THAT(result.out,
+              ::testing::ContainsRegex("production +[0-9]+ +3 +0 0 \\* \\* \\* \\* +archive"));
   EXPECT_THAT(result.out, ::testing::ContainsRegex("dev +[0-9]+ +1 +hard"));
 }
 
@@ -110,8 +113,8 @@ TEST_F(KubectlTest, GetDatabasesAcrossNamespacesShowsTierOwnerStatus) {
 TEST_F(KubectlTest, WatchSeesAnUpdate) {
   kubectlOk({"apply", "-f", examples()});
   ::daap::testing::ChildProcess watch;
-  std::vector<std::string> argv = {"kubectl", "get", "ddb", "orders", "-n", "daap-payments",
-                                   "-w", "--no-headers"};
+  std::vector<std::string> argv = {"kubectl", "get",           "ddb", "orders",
+                                   "-n",      "daap-payments", "-w",  "--no-headers"};
   watch.start(argv, cluster_->kubectlEnv());
   std::string line;
   ASSERT_TRUE(watch.readLine(line, std::chrono::seconds(30)));
@@ -191,9 +194,8 @@ spec:
 
 TEST_F(KubectlTest, ChangingTheTierOfADatabaseIsRejected) {
   kubectlOk({"apply", "-f", examples()});
-  const CommandResult result =
-      kubectl({"patch", "ddb", "orders", "-n", "daap-payments", "--type=merge", "-p",
-               R"({"spec":{"tier":"production"}})"});
+  const CommandResult result = kubectl({"patch", "ddb", "orders", "-n", "daap-payments",
+                                        "--type=merge", "-p", R"({"spec":{"tier":"production"}})"});
   EXPECT_NE(result.exit_code, 0);
   EXPECT_THAT(result.err, HasSubstr("tier is immutable"));
   const json::Document database = getJson({"get", "ddb", "orders", "-n", "daap-payments"});

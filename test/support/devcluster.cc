@@ -9,7 +9,9 @@
 
 namespace daap::testing {
 
-std::filesystem::path devclusterBinary() { return binaryDir() / "hack/devcluster/devcluster"; }
+std::filesystem::path devclusterBinary() {
+  return binaryDir() / "hack/devcluster/devcluster";
+}
 
 DevclusterProcess::DevclusterProcess(Options options) : options_(std::move(options)) {
   std::string templ = (std::filesystem::temp_directory_path() / "devcluster-test-XXXXXX").string();
@@ -26,12 +28,13 @@ DevclusterProcess::~DevclusterProcess() {
 }
 
 void DevclusterProcess::start() {
-  std::vector<std::string> argv = {devclusterBinary().string(),
-                                   "--data-dir=" + data_dir_.string(),
-                                   "--kubeconfig=" + kubeconfig_.string(),
-                                   "--port=" + std::to_string(port_),
-                                   "--crd-dir=" + (sourceDir() / "crds").string(),
-                                   "--crd-dir=" + (sourceDir() / "hack/devcluster/cnpg-crds").string()};
+  std::vector<std::string> argv = {
+      devclusterBinary().string(),
+      "--data-dir=" + data_dir_.string(),
+      "--kubeconfig=" + kubeconfig_.string(),
+      "--port=" + std::to_string(port_),
+      "--crd-dir=" + (sourceDir() / "crds").string(),
+      "--crd-dir=" + (sourceDir() / "hack/devcluster/cnpg-crds").string()};
   argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
   process_.start(argv);
   std::string line;
@@ -46,9 +49,13 @@ void DevclusterProcess::start() {
   LOG(FATAL) << "devcluster did not become ready";
 }
 
-void DevclusterProcess::stop(int signal) { process_.stop(signal); }
+void DevclusterProcess::stop(int signal) {
+  process_.stop(signal);
+}
 
-std::string DevclusterProcess::token() const { return readFile(data_dir_ / "token"); }
+std::string DevclusterProcess::token() const {
+  return readFile(data_dir_ / "token");
+}
 
 std::string DevclusterProcess::caPem() const {
   const std::string identity = readFile(data_dir_ / "tls.pem");

@@ -1,7 +1,6 @@
 #include "test/support/http_client.h"
 
 #include <curl/curl.h>
-
 #include <glog/logging.h>
 
 namespace daap::testing {
@@ -45,8 +44,7 @@ size_t splitLines(char* data, size_t size, size_t count, void* raw) {
   return size * count;
 }
 
-void configure(CURL* curl, const std::string& url, const std::string& ca_pem,
-               curl_slist* headers) {
+void configure(CURL* curl, const std::string& url, const std::string& ca_pem, curl_slist* headers) {
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
@@ -66,7 +64,9 @@ HttpClient::HttpClient(std::string base_url, std::string token, std::string ca_p
   CHECK(curl_ != nullptr);
 }
 
-HttpClient::~HttpClient() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+HttpClient::~HttpClient() {
+  curl_easy_cleanup(static_cast<CURL*>(curl_));
+}
 
 HttpResult HttpClient::request(const std::string& method, const std::string& path,
                                const std::string& body, const std::string& content_type,
@@ -84,7 +84,8 @@ HttpResult HttpClient::request(const std::string& method, const std::string& pat
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));  // NOLINT(google-runtime-int)
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE,
+                     static_cast<long>(body.size()));  // NOLINT(google-runtime-int)
   }
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, appendBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &result.body);
@@ -113,7 +114,8 @@ long HttpClient::stream(const std::string& path,  // NOLINT(google-runtime-int)
   StreamState state{{}, &on_line};
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, splitLines);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &state);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));  // NOLINT(google-runtime-int)
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(timeout.count()));  // NOLINT(google-runtime-int)
   curl_easy_perform(curl);
   long status = 0;  // NOLINT(google-runtime-int)
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

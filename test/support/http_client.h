@@ -30,7 +30,8 @@ public:
 
   // Streams a response line by line until `on_line` returns false, the server ends it or
   // `timeout` passes. Returns the HTTP status.
-  long stream(const std::string& path, const std::function<bool(const std::string&)>& on_line,  // NOLINT(google-runtime-int)
+  long stream(const std::string& path,
+              const std::function<bool(const std::string&)>& on_line,  // NOLINT(google-runtime-int)
               std::chrono::milliseconds timeout);
 
 private:

@@ -7,9 +7,13 @@
 
 namespace daap::testing {
 
-std::filesystem::path sourceDir() { return DAAP_SOURCE_DIR; }
+std::filesystem::path sourceDir() {
+  return DAAP_SOURCE_DIR;
+}
 
-std::filesystem::path binaryDir() { return DAAP_BINARY_DIR; }
+std::filesystem::path binaryDir() {
+  return DAAP_BINARY_DIR;
+}
 
 std::string readFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -18,8 +18,8 @@
 namespace daap {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::DevclusterProcess;
+using ::testing::HasSubstr;
 using testing::HttpClient;
 using testing::HttpResult;
 
@@ -32,15 +32,15 @@ std::string configMap(const std::string& name, const std::string& value = "v") {
 }
 
 std::string database(const std::string& name, const std::string& extra_spec = {}) {
-  return R"({"apiVersion":"daap.io/v1alpha1","kind":"DaapDatabase","metadata":{"name":")" +
-         name + R"("},"spec":{"ownerTeam":"payments","purpose":"integration test",)"
-         R"("tier":"dev")" + extra_spec + "}}";
+  return R"({"apiVersion":"daap.io/v1alpha1","kind":"DaapDatabase","metadata":{"name":")" + name +
+         R"("},"spec":{"ownerTeam":"payments","purpose":"integration test",)"
+         R"("tier":"dev")" +
+         extra_spec + "}}";
 }
 
 json::Document parse(const HttpResult& result) {
   Result<json::Document> parsed = json::parse(result.body);
-  EXPECT_TRUE(parsed.has_value()) << result.status << " " << result.body
-                                  << result.transport_error;
+  EXPECT_TRUE(parsed.has_value()) << result.status << " " << result.body << result.transport_error;
   return parsed ? std::move(parsed).value() : json::Document();
 }
 
@@ -112,9 +112,9 @@ TEST_F(DevclusterApiTest, InvalidSpecIs422WithCausesNamingTheField) {
 }
 
 TEST_F(DevclusterApiTest, StrictValidationNamesUnknownFields) {
-  const HttpResult strict = client_->request(
-      "POST", std::string(kDatabases) + "?fieldValidation=Strict",
-      database("typo", R"(,"tierz":"gold")"));
+  const HttpResult strict =
+      client_->request("POST", std::string(kDatabases) + "?fieldValidation=Strict",
+                       database("typo", R"(,"tierz":"gold")"));
   EXPECT_EQ(strict.status, 400);
   EXPECT_THAT(strict.body, HasSubstr(R"(unknown field \"spec.tierz\")"));
 
@@ -127,9 +127,9 @@ TEST_F(DevclusterApiTest, StaleResourceVersionIsConflict) {
   const json::Document created = parse(post(kDatabases, database("alpha")));
   json::Document update = json::clone(created);
   json::find(update, "spec")->operator[]("purpose").SetString("first", update.GetAllocator());
-  ASSERT_EQ(client_->request("PUT", std::string(kDatabases) + "/alpha", json::serialize(update))
-                .status,
-            200);
+  ASSERT_EQ(
+      client_->request("PUT", std::string(kDatabases) + "/alpha", json::serialize(update)).status,
+      200);
   const HttpResult stale =
       client_->request("PUT", std::string(kDatabases) + "/alpha", json::serialize(update));
   EXPECT_EQ(stale.status, 409);
@@ -152,8 +152,8 @@ TEST_F(DevclusterApiTest, ExactlyOneOfTwoConcurrentWritersWins) {
         update["spec"]["purpose"].SetString(
             "round " + std::to_string(round) + " writer " + std::to_string(writer),
             update.GetAllocator());
-        const HttpResult result = client.request("PUT", std::string(kDatabases) + "/race",
-                                                 json::serialize(update));
+        const HttpResult result =
+            client.request("PUT", std::string(kDatabases) + "/race", json::serialize(update));
         (result.status == 200 ? wins : conflicts)++;
       });
     }
@@ -169,8 +169,7 @@ TEST_F(DevclusterApiTest, GenerationCountsSpecChangesOnly) {
   parse(post(kDatabases, database("gen")));
   const std::string path = std::string(kDatabases) + "/gen";
   const auto patch = [&](const std::string& body, const std::string& suffix = {}) {
-    return parse(
-        client_->request("PATCH", path + suffix, body, "application/merge-patch+json"));
+    return parse(client_->request("PATCH", path + suffix, body, "application/merge-patch+json"));
   };
   EXPECT_EQ(metadataField(patch(R"({"metadata":{"labels":{"a":"b"}}})"), "generation"), "1");
   EXPECT_EQ(metadataField(patch(R"({"status":{"phase":"Ready"}})", "/status"), "generation"), "1");
@@ -185,10 +184,9 @@ TEST_F(DevclusterApiTest, StatusSubresourceIsIsolatedBothWays) {
       "PATCH", path, R"({"status":{"phase":"Ready"}})", "application/merge-patch+json"));
   EXPECT_EQ(json::findPath(main, {"status", "phase"}), nullptr);
   // ...and /status ignores everything else.
-  const json::Document status = parse(
-      client_->request("PATCH", path + "/status",
-                       R"({"spec":{"purpose":"sneaky"},"status":{"phase":"Ready"}})",
-                       "application/merge-patch+json"));
+  const json::Document status = parse(client_->request(
+      "PATCH", path + "/status", R"({"spec":{"purpose":"sneaky"},"status":{"phase":"Ready"}})",
+      "application/merge-patch+json"));
   EXPECT_EQ(json::view(*json::findPath(status, {"status", "phase"})), "Ready");
   EXPECT_EQ(json::view(*json::findPath(status, {"spec", "purpose"})), "integration test");
 }
@@ -197,9 +195,9 @@ TEST_F(DevclusterApiTest, JsonPatchTestOperationIsACompareAndSwap) {
   const json::Document created = parse(post(kDatabases, database("cas")));
   const std::string version = metadataField(created, "resourceVersion");
   const std::string path = std::string(kDatabases) + "/cas";
-  const std::string swap =
-      R"([{"op":"test","path":"/metadata/resourceVersion","value":")" + version +
-      R"("},{"op":"replace","path":"/spec/purpose","value":"swapped"}])";
+  const std::string swap = R"([{"op":"test","path":"/metadata/resourceVersion","value":")" +
+                           version +
+                           R"("},{"op":"replace","path":"/spec/purpose","value":"swapped"}])";
   EXPECT_EQ(client_->request("PATCH", path, swap, "application/json-patch+json").status, 200);
   EXPECT_EQ(client_->request("PATCH", path, swap, "application/json-patch+json").status, 422);
 }
@@ -214,13 +212,15 @@ TEST_F(DevclusterApiTest, FinalizersHoldDeletionUntilRemoved) {
   EXPECT_FALSE(metadataField(parse(deleted), "deletionTimestamp").empty());
   EXPECT_EQ(client_->request("GET", path).status, 200);
   // No new finalizer once deleting.
-  EXPECT_EQ(client_->request("PATCH", path,
-                             R"({"metadata":{"finalizers":["daap.io/hold","daap.io/more"]}})",
-                             "application/merge-patch+json")
-                .status,
-            422);
-  EXPECT_EQ(client_->request("PATCH", path, R"({"metadata":{"finalizers":null}})",
-                             "application/merge-patch+json")
+  EXPECT_EQ(
+      client_
+          ->request("PATCH", path, R"({"metadata":{"finalizers":["daap.io/hold","daap.io/more"]}})",
+                    "application/merge-patch+json")
+          .status,
+      422);
+  EXPECT_EQ(client_
+                ->request("PATCH", path, R"({"metadata":{"finalizers":null}})",
+                          "application/merge-patch+json")
                 .status,
             200);
   EXPECT_EQ(client_->request("GET", path).status, 404);
@@ -316,9 +316,8 @@ TEST_F(DevclusterApiTest, WatchResumesAcrossARestartWithNothingLostOrRepeated) {
   const std::string start = metadataField(list, "resourceVersion");
   constexpr int kObjects = 300;
   std::vector<std::string> seen;
-  std::thread watcher([&] {
-    seen = watchAll(cluster_, kConfigMaps, start, kObjects, std::chrono::seconds(120));
-  });
+  std::thread watcher(
+      [&] { seen = watchAll(cluster_, kConfigMaps, start, kObjects, std::chrono::seconds(120)); });
   for (int i = 0; i < kObjects; ++i) {
     if (i == kObjects / 2) {
       cluster_.stop(SIGKILL);  // The write-ahead log is all that survives.
@@ -339,22 +338,135 @@ TEST(DevclusterCompactionTest, TooOldVersionsAreGone) {
   cluster.start();
   HttpClient client(cluster.url(), cluster.token(), cluster.caPem());
   for (int i = 0; i < 120; ++i) {
-    ASSERT_EQ(client.request("POST", kConfigMaps, configMap("c-" + std::to_string(i))).status,
-              201);
+    ASSERT_EQ(client.request("POST", kConfigMaps, configMap("c-" + std::to_string(i))).status, 201);
   }
   std::string error_line;
-  client.stream(std::string(kConfigMaps) + "?watch=1&resourceVersion=2",
-                [&](const std::string& line) {
-                  error_line = line;
-                  return false;
-                },
-                std::chrono::seconds(5));
+  client.stream(
+      std::string(kConfigMaps) + "?watch=1&resourceVersion=2",
+      [&](const std::string& line) {
+        error_line = line;
+        return false;
+      },
+      std::chrono::seconds(5));
   Result<json::Document> event = json::parse(error_line);
   ASSERT_TRUE(event.has_value()) << error_line;
   EXPECT_EQ(json::getString(*event, "type"), "ERROR");
   const json::Value* code = json::findPath(*event, {"object", "code"});
   ASSERT_NE(code, nullptr);
   EXPECT_EQ(code->GetInt(), 410);
+}
+
+TEST_F(DevclusterApiTest, WatchEndsAfterTimeoutSeconds) {
+  const auto start = std::chrono::steady_clock::now();
+  const long status = client_->stream(  // NOLINT(google-runtime-int)
+      std::string(kConfigMaps) + "?watch=1&timeoutSeconds=1",
+      [](const std::string&) { return true; }, std::chrono::seconds(30));
+  EXPECT_EQ(status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20))
+      << "the server ended the stream, not the client's own timeout";
+}
+
+TEST(DevclusterBookmarkTest, IdleWatchGetsBookmarksCarryingAVersion) {
+  DevclusterProcess cluster({{"--bookmark-interval-ms=100"}});
+  cluster.start();
+  HttpClient client(cluster.url(), cluster.token(), cluster.caPem());
+  const json::Document list = parse(client.request("GET", kConfigMaps));
+  std::string bookmark;
+  client.stream(
+      std::string(kConfigMaps) + "?watch=1&allowWatchBookmarks=true&resourceVersion=" +
+          metadataField(list, "resourceVersion"),
+      [&](const std::string& line) {
+        bookmark = line;
+        return false;
+      },
+      std::chrono::seconds(10));
+  Result<json::Document> event = json::parse(bookmark);
+  ASSERT_TRUE(event.has_value()) << bookmark;
+  EXPECT_EQ(json::getString(*event, "type"), "BOOKMARK");
+  EXPECT_EQ(json::getString((*event)["object"], "kind"), "ConfigMap");
+  EXPECT_FALSE(metadataField((*event)["object"], "resourceVersion").empty());
+}
+
+TEST_F(DevclusterApiTest, ServerSideApplyIsRefusedLoudly) {
+  post(kDatabases, database("ssa"));
+  const HttpResult result = client_->request("PATCH", std::string(kDatabases) + "/ssa",
+                                             "spec: {purpose: x}", "application/apply-patch+yaml");
+  EXPECT_EQ(result.status, 415);
+  EXPECT_EQ(json::getString(parse(result), "reason"), "UnsupportedMediaType");
+}
+
+TEST_F(DevclusterApiTest, AppliedCrdRegistersItsKind) {
+  const std::string crd =
+      R"({"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",)"
+      R"("metadata":{"name":"widgets.example.com"},"spec":{"group":"example.com","scope":)"
+      R"("Namespaced","names":{"plural":"widgets","singular":"widget","kind":"Widget"},)"
+      R"("versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":)"
+      R"({"type":"object","properties":{"spec":{"type":"object","properties":{"size":)"
+      R"({"type":"integer","minimum":1}}}}}}}]}})";
+  ASSERT_EQ(post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd).status, 201);
+  const std::string widgets = "/apis/example.com/v1/namespaces/default/widgets";
+  EXPECT_EQ(post(widgets, R"({"apiVersion":"example.com/v1","kind":"Widget","metadata":{)"
+                          R"("name":"w"},"spec":{"size":3}})")
+                .status,
+            201);
+  EXPECT_EQ(post(widgets, R"({"apiVersion":"example.com/v1","kind":"Widget","metadata":{)"
+                          R"("name":"z"},"spec":{"size":0}})")
+                .status,
+            422);
+  const json::Document discovery = parse(client_->request("GET", "/apis/example.com/v1"));
+  EXPECT_THAT(json::serialize(discovery), HasSubstr(R"("kind":"Widget")"));
+}
+
+TEST_F(DevclusterApiTest, DeletingANamespaceDeletesItsContentsThenItself) {
+  const std::string namespaces = "/api/v1/namespaces";
+  ASSERT_EQ(post(namespaces, R"({"apiVersion":"v1","kind":"Namespace","metadata":{)"
+                             R"("name":"doomed"}})")
+                .status,
+            201);
+  ASSERT_EQ(post("/api/v1/namespaces/doomed/configmaps", configMap("inside")).status, 201);
+  ASSERT_EQ(client_->request("DELETE", namespaces + "/doomed").status, 200);
+  bool gone = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!gone && std::chrono::steady_clock::now() < deadline) {
+    gone = client_->request("GET", namespaces + "/doomed").status == 404;
+    if (!gone) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  EXPECT_TRUE(gone);
+  EXPECT_EQ(client_->request("GET", "/api/v1/namespaces/doomed/configmaps/inside").status, 404);
+}
+
+TEST_F(DevclusterApiTest, ForegroundDeletionWaitsForDependents) {
+  const json::Document owner = parse(post(kDatabases, database("fg")));
+  const std::string owned =
+      R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"fg-child","finalizers":)"
+      R"(["daap.io/hold"],"ownerReferences":[{"apiVersion":"daap.io/v1alpha1","kind":)"
+      R"("DaapDatabase","name":"fg","uid":")" +
+      metadataField(owner, "uid") + R"(","blockOwnerDeletion":true}]}})";
+  ASSERT_EQ(post(kConfigMaps, owned).status, 201);
+  ASSERT_EQ(client_
+                ->request("DELETE", std::string(kDatabases) + "/fg",
+                          R"({"propagationPolicy":"Foreground"})")
+                .status,
+            200);
+  // The child is held by its own finalizer, so the owner must still be there, terminating.
+  const json::Document waiting = parse(client_->request("GET", std::string(kDatabases) + "/fg"));
+  EXPECT_FALSE(metadataField(waiting, "deletionTimestamp").empty());
+  ASSERT_EQ(client_
+                ->request("PATCH", std::string(kConfigMaps) + "/fg-child",
+                          R"({"metadata":{"finalizers":null}})", "application/merge-patch+json")
+                .status,
+            200);
+  bool gone = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!gone && std::chrono::steady_clock::now() < deadline) {
+    gone = client_->request("GET", std::string(kDatabases) + "/fg").status == 404;
+    if (!gone) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  EXPECT_TRUE(gone);
 }
 
 }  // namespace

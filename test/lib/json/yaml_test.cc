@@ -312,8 +312,8 @@ TEST(ParseYamlTest, BadIndentationIsError) {
 }
 
 TEST(ParseYamlTest, ParsesCnpgClusterCrd) {
-  const std::string text =
-      testing::readFile(testing::sourceDir() / "hack/devcluster/cnpg-crds/postgresql.cnpg.io_clusters.yaml");
+  const std::string text = testing::readFile(
+      testing::sourceDir() / "hack/devcluster/cnpg-crds/postgresql.cnpg.io_clusters.yaml");
   const Result<std::vector<Document>> documents = parseYaml(text);
   ASSERT_TRUE(documents) << documents.error().toString();
   ASSERT_EQ(documents->size(), 1u);
