@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds DAAP and runs the whole test suite: formatting, then every ctest label (unit,
-# integration, e2e) in a release build, then unit and integration tests again under
+# Builds DAAP and runs the whole test suite: formatting, every ctest label (unit,
+# integration, e2e) in a release build, clang-tidy, then every label again under
 # AddressSanitizer and UndefinedBehaviorSanitizer. Installs its own dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,9 @@ cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/nul
 cmake --build build/release -j "$jobs"
 echo "== tests (release)"
 ctest --test-dir build/release --output-on-failure -j "$jobs" --timeout 600
+
+echo "== clang-tidy"
+git ls-files -- '*.cc' | xargs -P "$jobs" -n 4 clang-tidy -p build/release --quiet 2>/dev/null
 
 echo "== sanitizer build"
 cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDAAP_SANITIZE=ON \

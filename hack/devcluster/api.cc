@@ -442,6 +442,7 @@ HttpResponse Api::list(const HttpRequest& request, const ParsedTarget& target,
         parsed.push_back(std::move(object).value());
       }
     }
+    rows.reserve(parsed.size());
     for (const json::Document& object : parsed) {
       rows.push_back(&object);
     }

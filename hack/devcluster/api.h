@@ -62,7 +62,7 @@ public:
   };
   Result<json::Document> deleteObject(const ResourceType& type, const std::string& namespace_,
                                       const std::string& name, const DeleteOptions& options);
-  Result<json::Document> updateObject(const ResourceType& type, json::Document object,
+  Result<json::Document> updateObject(const ResourceType& type, const json::Value& object,
                                       bool status_only, bool allow_unconditional);
 
   const Registry& registry() const { return registry_; }

@@ -551,7 +551,7 @@ Result<json::Document> Api::writeUpdate(const ResourceType& type, json::Document
   return written;
 }
 
-Result<json::Document> Api::updateObject(const ResourceType& type, json::Document object,
+Result<json::Document> Api::updateObject(const ResourceType& type, const json::Value& object,
                                          bool status_only, bool allow_unconditional) {
   const std::string name(metaString(object, "name"));
   const ObjectKey key = objectKey(type, metaString(object, "namespace"), name);

@@ -40,7 +40,7 @@ void writeGroup(Writer& writer, const std::string& group, const std::set<std::st
   for (const std::string& version : versions) {
     writer.StartObject();
     writer.Key("groupVersion");
-    writer.String(group + "/" + version);
+    writer.String(group + '/' + version);  // NOLINT(performance-inefficient-string-concatenation)
     writer.Key("version");
     writer.String(version);
     writer.EndObject();

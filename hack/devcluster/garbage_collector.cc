@@ -242,7 +242,7 @@ void GarbageCollector::orphanDependents(const Work& work) {
     if (refs->Empty()) {
       json::erase((*object)["metadata"], "ownerReferences");
     }
-    (void)api_.updateObject(*type, std::move(object).value(), false, true);
+    (void)api_.updateObject(*type, *object, false, true);
   }
   removeFinalizer(work.key, "orphan");
 }
@@ -322,7 +322,7 @@ void GarbageCollector::removeFinalizer(const ObjectKey& key, std::string_view fi
   for (auto item = finalizers.Begin(); item != finalizers.End();) {
     item = item->IsString() && json::view(*item) == finalizer ? finalizers.Erase(item) : item + 1;
   }
-  (void)api_.updateObject(*type, std::move(object).value(), false, true);
+  (void)api_.updateObject(*type, *object, false, true);
 }
 
 }  // namespace daap::devcluster

@@ -53,7 +53,7 @@ public:
     std::string address = "127.0.0.1";
     uint16_t port = 0;  // 0: an ephemeral port, see port().
     std::optional<TlsIdentity> tls;
-    size_t max_body_bytes = 8 * 1024 * 1024;
+    size_t max_body_bytes = size_t{8} * 1024 * 1024;
   };
 
   HttpServer(Options options, HttpHandler handler);

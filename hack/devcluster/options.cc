@@ -50,7 +50,9 @@ Result<Options> parseOptions(int argc, const char* const* argv,
         c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       }
       if (flags.find_nothrow(flag, false) != nullptr) {
-        from_env.push_back("--" + flag + "=" + value);
+        from_env.push_back("--" + flag);
+        from_env.back() += '=';
+        from_env.back() += value;
       }
     }
     po::store(po::command_line_parser(from_env).options(flags).run(), values);

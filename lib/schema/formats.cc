@@ -79,10 +79,10 @@ bool isDateTime(std::string_view text) {
   if (!isDate(date)) {
     return false;
   }
-  static const std::regex time_pattern(
+  static const std::regex kTimePattern(
       R"(^([0-9]{2}):([0-9]{2}):([0-9]{2})(.[0-9]+)?(z|([+-][0-9]{2}:[0-9]{2}))$)");
   std::match_results<std::string_view::const_iterator> match;
-  if (!std::regex_search(time.begin(), time.end(), match, time_pattern)) {
+  if (!std::regex_search(time.begin(), time.end(), match, kTimePattern)) {
     return false;
   }
   return match.str(1) <= "23" && match.str(2) <= "59" && match.str(3) <= "59";

@@ -20,22 +20,21 @@ using ::testing::AllOf;
 using testing::CommandResult;
 using testing::DevclusterProcess;
 using ::testing::HasSubstr;
-using ::testing::Not;
 
 class KubectlTest : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
-    cluster_ = new DevclusterProcess();  // NOLINT(cppcoreguidelines-owning-memory)
-    cluster_->start();
+    shared_cluster = new DevclusterProcess();  // NOLINT(cppcoreguidelines-owning-memory)
+    shared_cluster->start();
   }
   static void TearDownTestSuite() {
-    delete cluster_;  // NOLINT(cppcoreguidelines-owning-memory)
-    cluster_ = nullptr;
+    delete shared_cluster;  // NOLINT(cppcoreguidelines-owning-memory)
+    shared_cluster = nullptr;
   }
 
   static CommandResult kubectl(const std::vector<std::string>& args,
                                const std::string& input = {}) {
-    return cluster_->kubectl(args, input);
+    return shared_cluster->kubectl(args, input);
   }
 
   static CommandResult kubectlOk(const std::vector<std::string>& args,
@@ -59,10 +58,10 @@ protected:
     return parsed ? std::move(parsed).value() : json::Document();
   }
 
-  static DevclusterProcess* cluster_;
+  static DevclusterProcess* shared_cluster;
 };
 
-DevclusterProcess* KubectlTest::cluster_ = nullptr;
+DevclusterProcess* KubectlTest::shared_cluster = nullptr;
 
 std::string field(const json::Value& object, std::initializer_list<std::string_view> path) {
   const json::Value* value = json::findPath(object, path);
@@ -115,7 +114,7 @@ TEST_F(KubectlTest, WatchSeesAnUpdate) {
   ::daap::testing::ChildProcess watch;
   std::vector<std::string> argv = {"kubectl", "get",           "ddb", "orders",
                                    "-n",      "daap-payments", "-w",  "--no-headers"};
-  watch.start(argv, cluster_->kubectlEnv());
+  watch.start(argv, shared_cluster->kubectlEnv());
   std::string line;
   ASSERT_TRUE(watch.readLine(line, std::chrono::seconds(30)));
   EXPECT_THAT(line, HasSubstr("orders"));

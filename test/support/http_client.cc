@@ -96,15 +96,17 @@ HttpResult HttpClient::request(const std::string& method, const std::string& pat
   if (code != CURLE_OK) {
     result.transport_error = curl_easy_strerror(code);
   } else {
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.status);
+    long status = 0;  // NOLINT(google-runtime-int): libcurl's type.
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    result.status = static_cast<int>(status);
   }
   curl_slist_free_all(headers);
   return result;
 }
 
-long HttpClient::stream(const std::string& path,  // NOLINT(google-runtime-int)
-                        const std::function<bool(const std::string&)>& on_line,
-                        std::chrono::milliseconds timeout) {
+int HttpClient::stream(const std::string& path,
+                       const std::function<bool(const std::string&)>& on_line,
+                       std::chrono::milliseconds timeout) {
   CURL* curl = curl_easy_init();
   curl_slist* headers = nullptr;
   if (!token_.empty()) {
@@ -121,7 +123,7 @@ long HttpClient::stream(const std::string& path,  // NOLINT(google-runtime-int)
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
-  return status;
+  return static_cast<int>(status);
 }
 
 }  // namespace daap::testing

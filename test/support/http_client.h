@@ -8,7 +8,7 @@
 namespace daap::testing {
 
 struct HttpResult {
-  long status = 0;  // NOLINT(google-runtime-int): libcurl's type.
+  int status = 0;
   std::string body;
   std::vector<std::string> headers;  // "Name: value" lines.
   std::string transport_error;       // Set when no HTTP answer came back.
@@ -30,9 +30,8 @@ public:
 
   // Streams a response line by line until `on_line` returns false, the server ends it or
   // `timeout` passes. Returns the HTTP status.
-  long stream(const std::string& path,
-              const std::function<bool(const std::string&)>& on_line,  // NOLINT(google-runtime-int)
-              std::chrono::milliseconds timeout);
+  int stream(const std::string& path, const std::function<bool(const std::string&)>& on_line,
+             std::chrono::milliseconds timeout);
 
 private:
   std::string base_url_;

@@ -30,14 +30,18 @@ std::vector<std::string> mergedEnvironment(const std::map<std::string, std::stri
     merged[key] = value;
   }
   std::vector<std::string> out;
+  out.reserve(merged.size());
   for (const auto& [key, value] : merged) {
-    out.push_back(key + "=" + value);
+    out.push_back(key);
+    out.back() += '=';
+    out.back() += value;
   }
   return out;
 }
 
 std::vector<char*> pointers(std::vector<std::string>& strings) {
   std::vector<char*> out;
+  out.reserve(strings.size() + 1);
   for (std::string& s : strings) {
     out.push_back(s.data());
   }

@@ -144,6 +144,7 @@ TEST_F(DevclusterApiTest, ExactlyOneOfTwoConcurrentWritersWins) {
     std::atomic<int> wins{0};
     std::atomic<int> conflicts{0};
     std::vector<std::thread> writers;
+    writers.reserve(2);
     for (int writer = 0; writer < 2; ++writer) {
       writers.emplace_back([&, writer, round] {
         HttpClient client(cluster_.url(), cluster_.token(), cluster_.caPem());
@@ -287,8 +288,11 @@ std::vector<std::string> watchAll(DevclusterProcess& cluster, const std::string&
   const auto deadline = std::chrono::steady_clock::now() + deadline_after;
   while (names.size() < expected && std::chrono::steady_clock::now() < deadline) {
     HttpClient client(cluster.url(), cluster.token(), cluster.caPem());
+    std::string path = collection;
+    path += "?watch=1&allowWatchBookmarks=true&resourceVersion=";
+    path += version;
     client.stream(
-        collection + "?watch=1&allowWatchBookmarks=true&resourceVersion=" + version,
+        path,
         [&](const std::string& line) {
           Result<json::Document> event = json::parse(line);
           if (!event) {
@@ -358,7 +362,7 @@ TEST(DevclusterCompactionTest, TooOldVersionsAreGone) {
 
 TEST_F(DevclusterApiTest, WatchEndsAfterTimeoutSeconds) {
   const auto start = std::chrono::steady_clock::now();
-  const long status = client_->stream(  // NOLINT(google-runtime-int)
+  const int status = client_->stream(
       std::string(kConfigMaps) + "?watch=1&timeoutSeconds=1",
       [](const std::string&) { return true; }, std::chrono::seconds(30));
   EXPECT_EQ(status, 200);

@@ -549,7 +549,7 @@ TEST(StoreTest, WatchFromTooOldVersionIsGone) {
 
 TEST(StoreTest, HistoryIsBoundedByBytes) {
   Store::Options options;
-  options.history_limit_bytes = 4 * (256 + 64);
+  options.history_limit_bytes = uint64_t{4} * (256 + 64);
   auto store = openStore(options);
   for (int i = 0; i < 10; ++i) {
     mustCreate(*store, key("obj-" + std::to_string(i)), thing("obj"));

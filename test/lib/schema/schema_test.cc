@@ -747,12 +747,12 @@ Result<Schema> compileCrdVersion(const std::filesystem::path& file, std::string_
 
 // Compiled once for all tests: the Cluster CRD is 460 KB of YAML.
 const Schema& cnpgCluster() {
-  static const Schema schema = [] {
+  static const Schema kSchema = [] {
     Result<Schema> compiled = compileCrdVersion(cnpgCrd("postgresql.cnpg.io_clusters.yaml"), "v1");
     EXPECT_TRUE(compiled.has_value()) << compiled.error().toString();
     return compiled ? std::move(compiled).value() : compileSchema(R"({"type": "object"})");
   }();
-  return schema;
+  return kSchema;
 }
 
 constexpr std::string_view kMinimalCluster = R"({"apiVersion": "postgresql.cnpg.io/v1",
