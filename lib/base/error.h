@@ -41,25 +41,30 @@ struct Error {
   std::string message;
   std::vector<ErrorCause> causes;
   std::optional<std::chrono::seconds> retry_after;
+  // Where the error came from a foreign system's answer: its HTTP status (0 when no answer
+  // came back, e.g. a transport failure) and its own machine reason (a Kubernetes Status
+  // reason such as "Invalid", or a SQLSTATE).
+  int http_status = 0;
+  std::string reason;
 
   static Error invalidArgument(std::string message) {
-    return {ErrorCode::InvalidArgument, std::move(message), {}, {}};
+    return {ErrorCode::InvalidArgument, std::move(message), {}, {}, 0, {}};
   }
   static Error notFound(std::string message) {
-    return {ErrorCode::NotFound, std::move(message), {}, {}};
+    return {ErrorCode::NotFound, std::move(message), {}, {}, 0, {}};
   }
   static Error alreadyExists(std::string message) {
-    return {ErrorCode::AlreadyExists, std::move(message), {}, {}};
+    return {ErrorCode::AlreadyExists, std::move(message), {}, {}, 0, {}};
   }
   static Error conflict(std::string message) {
-    return {ErrorCode::Conflict, std::move(message), {}, {}};
+    return {ErrorCode::Conflict, std::move(message), {}, {}, 0, {}};
   }
-  static Error gone(std::string message) { return {ErrorCode::Gone, std::move(message), {}, {}}; }
+  static Error gone(std::string message) { return {ErrorCode::Gone, std::move(message), {}, {}, 0, {}}; }
   static Error unavailable(std::string message) {
-    return {ErrorCode::Unavailable, std::move(message), {}, {}};
+    return {ErrorCode::Unavailable, std::move(message), {}, {}, 0, {}};
   }
   static Error internal(std::string message) {
-    return {ErrorCode::Internal, std::move(message), {}, {}};
+    return {ErrorCode::Internal, std::move(message), {}, {}, 0, {}};
   }
 
   // "NotFound: database x" -- for logs and test failure output.
