@@ -17,7 +17,7 @@
 namespace daap::kube {
 
 struct ClientOptions {
-  // Client-side rate limit (token bucket), as client-go's QPS and burst.
+  // Client-side rate limit (token bucket), as client-go's QPS and burst; qps <= 0 disables it.
   double qps = 20;
   int burst = 30;
   std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};
@@ -54,6 +54,12 @@ struct WriteOptions {
 
 enum class PatchType { Merge, Json };
 
+// An HTTP answer of any status, for request().
+struct RawResponse {
+  int http_status = 0;
+  std::string body;
+};
+
 struct DeleteOptions {
   std::string propagation_policy;  // Background (default) | Foreground | Orphan
   std::string precondition_uid;
@@ -74,7 +80,9 @@ struct WatchOptions {
 // Gone, TooManyRequests with retry_after, Unavailable for transport errors and 5xx), http_status
 // (0 for transport errors), reason (the Status reason) and causes (details.causes).
 // Thread-safe: any number of threads may call any method at once; each request takes a pooled
-// connection (HTTP/1.1 keep-alive), so a long watch never blocks other requests.
+// connection (HTTP/1.1 keep-alive), so a long watch never blocks other requests. Every request,
+// watches included, first waits for the rate limiter. Messages and logs never hold the token or
+// a request body. The Client must outlive every call in progress (watches included).
 class Client {
 public:
   static Result<std::unique_ptr<Client>> create(ClusterConfig config, ClientOptions options = {});
@@ -99,17 +107,33 @@ public:
   Result<json::Document> patchStatus(const Resource& resource, std::string_view namespace_,
                                      std::string_view name, PatchType type,
                                      const json::Value& patch);
-  Result<void> remove(const Resource& resource, std::string_view namespace_,
-                      std::string_view name, const DeleteOptions& options = {});
+  Result<void> remove(const Resource& resource, std::string_view namespace_, std::string_view name,
+                      const DeleteOptions& options = {});
 
   // Streams watch events to `on_event` until the server ends the stream (timeout, restart:
   // returns ok), `on_event` returns false, `stop` is requested, or an error. A 410 arrives as an
   // ERROR event (code Gone) and ends the stream with Error{Gone}. Blocks the calling thread
   // only.
+  // Details: on_event runs on the calling thread, in stream order, one event at a time, and
+  // must not throw. ADDED, MODIFIED, DELETED and BOOKMARK events reach on_event; an ERROR event
+  // does not: it ends the watch with its Status mapped as statusError() does (410 -> Gone).
+  // A line that is not a valid event ends the watch with InvalidArgument after the events
+  // before it were delivered. A broken connection (server killed, network) or a stalled one
+  // (no byte for timeout + 30 s) is Unavailable with http_status 0; a non-200 answer is mapped
+  // like any request's. Watches are never retried here: the caller resumes from the last
+  // resourceVersion it saw (BOOKMARKs included) and relists on Gone. A stop request is seen at
+  // once, even while the stream is idle. No request timeout applies.
   Result<void> watch(const Resource& resource, std::string_view namespace_,
                      const WatchOptions& options,
                      const std::function<bool(WatchEvent&& event)>& on_event,
                      std::stop_token stop = {});
+
+  // One request to `path` (with its query string) under the server URL, for benchmarks and
+  // tests: rate limited, retried as its method allows (GET and DELETE), and any HTTP status is a
+  // value; only a transport failure is an Error (Unavailable).
+  Result<RawResponse> request(std::string_view method, std::string_view path,
+                              std::string_view body = {},
+                              std::string_view content_type = "application/json");
 
   const ClusterConfig& config() const;
 

@@ -36,7 +36,11 @@ const Resource& networkPolicies();
 // the cluster-scoped path).
 std::string collectionPath(const Resource& resource, std::string_view namespace_);
 // ".../daapdatabases/name" plus "/status" when `subresource` is set.
-std::string objectPath(const Resource& resource, std::string_view namespace_,
-                       std::string_view name, std::string_view subresource = {});
+std::string objectPath(const Resource& resource, std::string_view namespace_, std::string_view name,
+                       std::string_view subresource = {});
+
+// Percent-encodes every byte except RFC 3986 unreserved characters (A-Z a-z 0-9 - . _ ~), for
+// a path segment or a query parameter value: "a in (x,y)" -> "a%20in%20%28x%2Cy%29".
+std::string percentEncode(std::string_view text);
 
 }  // namespace daap::kube

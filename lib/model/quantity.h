@@ -27,10 +27,12 @@ public:
   Result<Quantity> plus(Quantity other) const;
   Result<Quantity> times(int64_t factor) const;
 
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 flags the synthesized `cmp != 0`.
   auto operator<=>(const Quantity&) const = default;
 
-  // Canonical text: binary suffixes for whole multiples of 1024 ("1Gi"), otherwise decimal
-  // ("1500m", "2", "1500M").
+  // Canonical text: a binary suffix for whole multiples of 1024 where it is no longer than the
+  // decimal form ("1Gi", "1536Mi"), otherwise decimal ("1500m", "2", "1500M", and "2G" rather
+  // than "1953125Ki").
   std::string toString() const;
 
 private:
