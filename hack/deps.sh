@@ -8,7 +8,7 @@ debian_packages=(
   libcurl4-openssl-dev rapidjson-dev libyaml-cpp-dev libpqxx-dev libpq-dev libssl-dev
   libboost-dev libboost-program-options-dev libgoogle-glog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  postgresql-15 postgresql-15-pgaudit pgbouncer wrk clang-format clang-tidy
+  postgresql-15 postgresql-15-pgaudit pgbouncer wrk clang-format clang-tidy clang libclang-rt-14-dev
 )
 
 missing=()

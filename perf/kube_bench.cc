@@ -1,10 +1,10 @@
 // lib/kube costs: decoding one 2 KB DaapDatabase watch event (target: median <= 20 us), and
 // the client's GET against the same GET on a bare libcurl keep-alive handle, both against one
 // real devcluster over HTTPS (target: client overhead <= 10%).
-// Run: build/perf/kube_bench (see perf/RESULTS.md for recorded figures).
+// Run: <build>/perf/kube_bench --benchmark_enable_random_interleaving=true
 #include <signal.h>
 
-#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -62,7 +62,8 @@ std::string eventLine() {
   return R"({"type":"MODIFIED","object":)" + databaseJson() + "}";
 }
 
-void bmDecodeWatchEvent(benchmark::State& state) {
+// NOLINTNEXTLINE(readability-identifier-naming): Google Benchmark's BM_ names.
+void BM_DecodeWatchEvent(benchmark::State& state) {
   const std::string line = eventLine();
   for ([[maybe_unused]] auto _ : state) {
     daap::Result<daap::kube::WatchEvent> event = daap::kube::decodeWatchEvent(line);
@@ -75,7 +76,8 @@ void bmDecodeWatchEvent(benchmark::State& state) {
 // 100 such events through WatchDecoder in 16 KiB chunks, as curl hands a busy stream over;
 // each chunk's events are dropped after decoding, as Client::watch() does once on_event has
 // them.
-void bmWatchDecoderStream(benchmark::State& state) {
+// NOLINTNEXTLINE(readability-identifier-naming): Google Benchmark's BM_ names.
+void BM_WatchDecoderStream(benchmark::State& state) {
   constexpr int kEvents = 100;
   constexpr size_t kChunk = 16384;
   std::string stream;
@@ -142,7 +144,8 @@ void ensureTarget(daap::kube::Client& client) {
       << created.error().toString();
 }
 
-void bmClientGet(benchmark::State& state) {
+// NOLINTNEXTLINE(readability-identifier-naming): Google Benchmark's BM_ names.
+void BM_ClientGet(benchmark::State& state) {
   const std::unique_ptr<daap::kube::Client> client = benchClient();
   ensureTarget(*client);
   for ([[maybe_unused]] auto _ : state) {
@@ -158,7 +161,8 @@ void bmClientGet(benchmark::State& state) {
 }
 
 // The client without JSON decoding: its transport cost alone.
-void bmClientRawRequest(benchmark::State& state) {
+// NOLINTNEXTLINE(readability-identifier-naming): Google Benchmark's BM_ names.
+void BM_ClientRawRequest(benchmark::State& state) {
   const std::unique_ptr<daap::kube::Client> client = benchClient();
   ensureTarget(*client);
   for ([[maybe_unused]] auto _ : state) {
@@ -215,42 +219,37 @@ void rawCurlGet(benchmark::State& state, bool parse) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void bmRawCurlGet(benchmark::State& state) {
+// NOLINTNEXTLINE(readability-identifier-naming): Google Benchmark's BM_ names.
+void BM_RawCurlGet(benchmark::State& state) {
   rawCurlGet(state, false);
 }
 
-void bmRawCurlGetAndParse(benchmark::State& state) {
+// NOLINTNEXTLINE(readability-identifier-naming): Google Benchmark's BM_ names.
+void BM_RawCurlGetAndParse(benchmark::State& state) {
   rawCurlGet(state, true);
 }
 
-// Registered by hand so the names keep Google Benchmark's BM_ convention while the functions
-// follow ours. Median (and mean, stddev) come from the repetitions' aggregates.
-void registerBenchmarks() {
-  benchmark::RegisterBenchmark("BM_DecodeWatchEvent", bmDecodeWatchEvent)
-      ->Repetitions(10)
-      ->ReportAggregatesOnly(true);
-  benchmark::RegisterBenchmark("BM_WatchDecoderStream", bmWatchDecoderStream)
-      ->Repetitions(5)
-      ->ReportAggregatesOnly(true);
-  // The four GETs hit one object on one devcluster, raw first so the client's figures sit
-  // next to their floors.
-  for (const auto& [name, function] : {std::pair{"BM_RawCurlGet", &bmRawCurlGet},
-                                       std::pair{"BM_ClientRawRequest", &bmClientRawRequest},
-                                       std::pair{"BM_RawCurlGetAndParse", &bmRawCurlGetAndParse},
-                                       std::pair{"BM_ClientGet", &bmClientGet}}) {
-    benchmark::RegisterBenchmark(name, function)
-        ->UseRealTime()
-        ->MinTime(1.0)
-        ->Repetitions(5)
-        ->ReportAggregatesOnly(true);
-  }
-}
+BENCHMARK(BM_DecodeWatchEvent)->Repetitions(10)->ReportAggregatesOnly(true);
+BENCHMARK(BM_WatchDecoderStream)->Repetitions(5)->ReportAggregatesOnly(true);
+// The four GETs read one object from one devcluster; each raw floor runs right before the
+// client figure it bounds. --benchmark_enable_random_interleaving=true spreads machine drift.
+BENCHMARK(BM_RawCurlGet)->UseRealTime()->MinTime(1.0)->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_ClientRawRequest)
+    ->UseRealTime()
+    ->MinTime(1.0)
+    ->Repetitions(5)
+    ->ReportAggregatesOnly(true);
+BENCHMARK(BM_RawCurlGetAndParse)
+    ->UseRealTime()
+    ->MinTime(1.0)
+    ->Repetitions(5)
+    ->ReportAggregatesOnly(true);
+BENCHMARK(BM_ClientGet)->UseRealTime()->MinTime(1.0)->Repetitions(5)->ReportAggregatesOnly(true);
 
 }  // namespace
 
 int main(int argc, char** argv) {
   google::InitGoogleLogging(argv[0]);
-  registerBenchmarks();
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

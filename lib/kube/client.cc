@@ -38,8 +38,10 @@ constexpr size_t kMaxIdleHandles = 32;
 constexpr size_t kMaxErrorBody = 1 << 20;
 // How often the token file's mtime is looked at.
 constexpr auto kTokenStatInterval = std::chrono::seconds(1);
-// A watch with no byte at all for its timeout plus this margin is a dead connection.
+// A watch with no byte at all for its timeout plus this margin is a dead connection. Without a
+// timeout the server picks one (the API server: 30 to 60 minutes), so assume the longest.
 constexpr auto kWatchStallMargin = std::chrono::seconds(30);
+constexpr auto kWatchServerTimeout = std::chrono::seconds(3600);
 // How long a watch sleeps in curl_multi_poll before looking at its stop token again; a stop
 // request also wakes it at once.
 constexpr int kWatchPollMillis = 1000;
@@ -281,10 +283,6 @@ Result<std::string> readToken(const std::filesystem::path& path) {
   return std::string(trim(text.str()));
 }
 
-std::string serializeBody(const json::Value& value) {
-  return json::serialize(value);
-}
-
 std::string_view metadataString(const json::Value& object, std::string_view key) {
   const json::Value* metadata = json::find(object, "metadata");
   return metadata == nullptr ? std::string_view() : json::getString(*metadata, key);
@@ -308,8 +306,8 @@ struct WatchStream {
   // Delivers decoded events in order until one ends the stream.
   void deliver() {
     for (WatchEvent& event : events) {
-      if (finished) {
-        break;
+      if (finished || stop.stop_requested()) {
+        break;  // Nothing reaches on_event after a stop request.
       }
       if (event.type == WatchEventType::Error) {
         error = statusError(event.object, 0);
@@ -713,7 +711,9 @@ Result<void> Client::Impl::watch(const std::string& path, std::chrono::seconds t
   // stays silent for longer (no events, no bookmarks) is dead.
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, CurlLong{0});
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, CurlLong{1});
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, CurlLong{(timeout + kWatchStallMargin).count()});
+  const std::chrono::seconds stall =
+      (timeout > std::chrono::seconds(0) ? timeout : kWatchServerTimeout) + kWatchStallMargin;
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, CurlLong{stall.count()});
 
   CURLM* multi = curl_multi_init();
   CHECK(multi != nullptr) << "curl_multi_init failed";
@@ -847,7 +847,7 @@ Result<json::Document> Client::create(const Resource& resource, std::string_view
   Request request;
   request.method = Method::Post;
   request.path = collectionPath(resource, target_namespace) + query.text();
-  request.body = serializeBody(object);
+  request.body = json::serialize(object);
   return impl_->executeJson(request);
 }
 
@@ -862,7 +862,7 @@ Result<json::Document> Client::update(const Resource& resource, const json::Valu
   Request request;
   request.method = Method::Put;
   request.path = objectPath(resource, metadataString(object, "namespace"), name) + query.text();
-  request.body = serializeBody(object);
+  request.body = json::serialize(object);
   // With a resourceVersion a repeated PUT cannot overwrite anyone: at worst it is a Conflict.
   request.idempotent = !metadataString(object, "resourceVersion").empty();
   return impl_->executeJson(request);
@@ -880,7 +880,7 @@ Result<json::Document> Client::updateStatus(const Resource& resource, const json
   request.method = Method::Put;
   request.path =
       objectPath(resource, metadataString(object, "namespace"), name, "status") + query.text();
-  request.body = serializeBody(object);
+  request.body = json::serialize(object);
   request.idempotent = !metadataString(object, "resourceVersion").empty();
   return impl_->executeJson(request);
 }
@@ -893,7 +893,7 @@ Result<json::Document> Client::patch(const Resource& resource, std::string_view 
   Request request;
   request.method = Method::Patch;
   request.path = objectPath(resource, namespace_, name) + query.text();
-  request.body = serializeBody(patch);
+  request.body = json::serialize(patch);
   request.content_type = type == PatchType::Merge ? kMergePatch : kJsonPatch;
   return impl_->executeJson(request);
 }
@@ -906,7 +906,7 @@ Result<json::Document> Client::patchStatus(const Resource& resource, std::string
   Request request;
   request.method = Method::Patch;
   request.path = objectPath(resource, namespace_, name, "status") + query.text();
-  request.body = serializeBody(patch);
+  request.body = json::serialize(patch);
   request.content_type = type == PatchType::Merge ? kMergePatch : kJsonPatch;
   return impl_->executeJson(request);
 }
@@ -934,7 +934,7 @@ Result<void> Client::remove(const Resource& resource, std::string_view namespace
   Request request;
   request.method = Method::Delete;
   request.path = objectPath(resource, namespace_, name);
-  request.body = serializeBody(body);
+  request.body = json::serialize(body);
   request.idempotent = true;
   Result<Response> response = impl_->execute(request);
   if (!response) {

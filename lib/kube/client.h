@@ -26,7 +26,8 @@ struct ClientOptions {
   int max_retries = 3;
   std::chrono::milliseconds retry_base{std::chrono::milliseconds(100)};
   std::chrono::milliseconds retry_max{std::chrono::seconds(5)};
-  // How often a token_file is checked for a rotated token.
+  // How often a token_file is checked for a rotated token. Between those reads a changed mtime
+  // (looked at once a second at most) or a 401 answer makes the client read it at once.
   std::chrono::seconds token_reload{std::chrono::seconds(60)};
   std::string user_agent = "daap";
 };
@@ -119,10 +120,10 @@ public:
   // does not: it ends the watch with its Status mapped as statusError() does (410 -> Gone).
   // A line that is not a valid event ends the watch with InvalidArgument after the events
   // before it were delivered. A broken connection (server killed, network) or a stalled one
-  // (no byte for timeout + 30 s) is Unavailable with http_status 0; a non-200 answer is mapped
-  // like any request's. Watches are never retried here: the caller resumes from the last
-  // resourceVersion it saw (BOOKMARKs included) and relists on Gone. A stop request is seen at
-  // once, even while the stream is idle. No request timeout applies.
+  // (no byte for timeout + 30 s; one hour + 30 s with no timeout) is Unavailable with http_status
+  // 0; a non-200 answer is mapped like any request's. Watches are never retried here: the caller
+  // resumes from the last resourceVersion it saw (BOOKMARKs included) and relists on Gone. A stop
+  // request is seen at once, even while the stream is idle. No request timeout applies.
   Result<void> watch(const Resource& resource, std::string_view namespace_,
                      const WatchOptions& options,
                      const std::function<bool(WatchEvent&& event)>& on_event,

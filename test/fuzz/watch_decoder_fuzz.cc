@@ -37,6 +37,7 @@ void drain(daap::kube::WatchDecoder& decoder, std::string_view piece, Outcome& o
 
 }  // namespace
 
+// NOLINTNEXTLINE(readability-identifier-naming): the name is libFuzzer's entry point.
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) {
     return 0;
