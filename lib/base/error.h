@@ -59,7 +59,9 @@ struct Error {
   static Error conflict(std::string message) {
     return {ErrorCode::Conflict, std::move(message), {}, {}, 0, {}};
   }
-  static Error gone(std::string message) { return {ErrorCode::Gone, std::move(message), {}, {}, 0, {}}; }
+  static Error gone(std::string message) {
+    return {ErrorCode::Gone, std::move(message), {}, {}, 0, {}};
+  }
   static Error unavailable(std::string message) {
     return {ErrorCode::Unavailable, std::move(message), {}, {}, 0, {}};
   }
