@@ -624,7 +624,9 @@ Result<Response> Client::Impl::performOnce(const Request& request, bool& transie
 }
 
 Result<Response> Client::Impl::execute(const Request& request) {
-  Backoff backoff(options_.retry_base, options_.retry_max);
+  // Made on the first retry only: seeding it from std::random_device costs more than a whole
+  // keep-alive GET.
+  std::optional<Backoff> backoff;
   bool token_reloaded = false;
   for (int attempt = 0;; ++attempt) {
     limiter_.acquire();
@@ -652,7 +654,10 @@ Result<Response> Client::Impl::execute(const Request& request) {
         (error.http_status == 0 && !transient)) {
       return response;
     }
-    const std::chrono::milliseconds backoff_delay = backoff.next();
+    if (!backoff) {
+      backoff.emplace(options_.retry_base, options_.retry_max);
+    }
+    const std::chrono::milliseconds backoff_delay = backoff->next();
     const std::chrono::milliseconds delay =
         error.retry_after ? std::chrono::milliseconds(*error.retry_after) : backoff_delay;
     LOG(WARNING) << "kube request will be retried method=" << methodName(request.method)
