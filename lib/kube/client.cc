@@ -399,7 +399,8 @@ public:
     base_url_ += server.prefix;
     // Proxies from the environment apply (libcurl's default) except to a loopback server.
     if (isLoopback(server.host)) {
-      no_proxy_ = server.host;
+      const bool bracketed = server.host.front() == '[';
+      no_proxy_ = bracketed ? server.host.substr(1, server.host.size() - 2) : server.host;
     }
     if (!config_.token_file.empty()) {
       std::error_code ignored;
