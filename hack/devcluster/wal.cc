@@ -164,8 +164,8 @@ private:
 };
 
 Result<void> decodeRecord(std::string_view line, WalRecord& record) {
-  // Full precision, as json::parse, so the object is written back byte for byte.
-  record.document.Parse<rapidjson::kParseFullPrecisionFlag>(line.data(), line.size());
+  // Same flags as json::parse, so a replayed object equals the one first stored.
+  record.document.Parse(line.data(), line.size());
   if (record.document.HasParseError()) {
     return Error::internal("invalid JSON at offset " +
                            std::to_string(record.document.GetErrorOffset()) + ": " +

@@ -9,8 +9,10 @@ namespace daap::json {
 
 Result<Document> parse(std::string_view text) {
   Document document;
-  // Full precision so quantities and resourceVersions survive a round trip.
-  document.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
+  // Default (not full) precision: integers are exact either way and Kubernetes carries
+  // quantities and resourceVersions as strings, while RapidJSON 1.1.0's full-precision path
+  // reads out of bounds on long exponents (found by the fuzzer).
+  document.Parse(text.data(), text.size());
   if (document.HasParseError()) {
     return Error::invalidArgument("invalid JSON at offset " +
                                   std::to_string(document.GetErrorOffset()) + ": " +

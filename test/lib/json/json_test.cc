@@ -52,6 +52,19 @@ TEST(ParseTest, KeepsFullWidthIntegers) {
   EXPECT_EQ(serialize(document), R"([18446744073709551615,-9223372036854775808])");
 }
 
+// RapidJSON 1.1.0's full-precision path turned this into -9.28e-270 (and read out of bounds).
+TEST(ParseTest, LongMantissaWithExponentKeepsItsValue) {
+  const Document document = parsed("[" + std::string("3") + std::string(40, '0') + "E-40]");
+  ASSERT_TRUE(document[0].IsDouble());
+  EXPECT_NEAR(document[0].GetDouble(), 3.0, 1e-12);
+}
+
+TEST(ParseTest, HugeExponentKeepsItsValue) {
+  const Document document = parsed("[3" + std::string(20, '0') + "E280]");
+  ASSERT_TRUE(document[0].IsDouble());
+  EXPECT_NEAR(document[0].GetDouble() / 3e300, 1.0, 1e-12);
+}
+
 TEST(SerializeTest, PrettyIndentsByTwoSpaces) {
   EXPECT_EQ(serializePretty(parsed(R"({"a":[1]})")), "{\n  \"a\": [\n    1\n  ]\n}");
 }
