@@ -64,6 +64,16 @@ public:
                                       const std::string& name, const DeleteOptions& options);
   Result<json::Document> updateObject(const ResourceType& type, const json::Value& object,
                                       bool status_only, bool allow_unconditional);
+  // A client's POST, for in-process controllers: the namespace comes from the object's
+  // metadata, validation is Strict. AlreadyExists when the name is taken.
+  Result<json::Document> createObject(const ResourceType& type, json::Document object);
+
+  // Learns of every successful write (after the store has it), on the writer's thread: keep it
+  // cheap and never write from inside it. `removed`: the object is gone. Add observers before
+  // start() and before serving.
+  using Observer =
+      std::function<void(const ResourceType& type, const json::Value& object, bool removed)>;
+  void addObserver(Observer observer);
 
   const Registry& registry() const { return registry_; }
   Store& store() { return store_; }
@@ -110,6 +120,7 @@ private:
   const Clock& clock_;
   Options options_;
   std::unique_ptr<GarbageCollector> collector_;
+  std::vector<Observer> observers_;
 };
 
 // The store key of an object of `type`.

@@ -9,6 +9,7 @@
 #include "hack/devcluster/api.h"
 #include "hack/devcluster/garbage_collector.h"
 #include "hack/devcluster/object_meta.h"
+#include "lib/base/base64.h"
 #include "lib/base/clock.h"
 #include "lib/json/patch.h"
 #include "lib/json/yaml.h"
@@ -133,50 +134,6 @@ std::string randomSuffix() {
   return out;
 }
 
-bool isBase64(std::string_view text) {
-  size_t padding = 0;
-  for (const char c : text) {
-    const bool alphabet = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                          (c >= '0' && c <= '9') || c == '+' || c == '/';
-    if (c == '=') {
-      ++padding;
-    } else if (!alphabet || padding > 0) {
-      return false;
-    }
-  }
-  return text.size() % 4 == 0 && padding <= 2;
-}
-
-std::string base64Encode(std::string_view bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    const uint32_t triple = (static_cast<uint8_t>(bytes[i]) << 16) |
-                            (static_cast<uint8_t>(bytes[i + 1]) << 8) |
-                            static_cast<uint8_t>(bytes[i + 2]);
-    out += kAlphabet[(triple >> 18) & 63];
-    out += kAlphabet[(triple >> 12) & 63];
-    out += kAlphabet[(triple >> 6) & 63];
-    out += kAlphabet[triple & 63];
-  }
-  if (i + 1 == bytes.size()) {
-    const uint32_t single = static_cast<uint8_t>(bytes[i]) << 16;
-    out += kAlphabet[(single >> 18) & 63];
-    out += kAlphabet[(single >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == bytes.size()) {
-    const uint32_t pair =
-        (static_cast<uint8_t>(bytes[i]) << 16) | (static_cast<uint8_t>(bytes[i + 1]) << 8);
-    out += kAlphabet[(pair >> 18) & 63];
-    out += kAlphabet[(pair >> 12) & 63];
-    out += kAlphabet[(pair >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
 // What the built-in kinds' own strategies do on every write.
 Result<void> prepareBuiltin(const ResourceType& type, json::Document& object) {
   auto& allocator = object.GetAllocator();
@@ -215,7 +172,7 @@ Result<void> prepareBuiltin(const ResourceType& type, json::Document& object) {
       json::Value& data = json::ensureObject(object, "data", allocator);
       for (const auto& member : string_data->GetObject()) {
         if (member.value.IsString()) {
-          json::setString(data, json::view(member.name), base64Encode(json::view(member.value)),
+          json::setString(data, json::view(member.name), encodeBase64(json::view(member.value)),
                           allocator);
         }
       }
@@ -865,6 +822,19 @@ void Api::afterWrite(const ResourceType& type, const json::Value* object, bool r
   if (collector_) {
     collector_->observe(type, *object, removed);
   }
+  for (const Observer& observer : observers_) {
+    observer(type, *object, removed);
+  }
+}
+
+void Api::addObserver(Observer observer) {
+  observers_.push_back(std::move(observer));
+}
+
+Result<json::Document> Api::createObject(const ResourceType& type, json::Document object) {
+  const std::string namespace_(object.IsObject() ? metaString(object, "namespace") : "");
+  std::vector<std::string> warnings;
+  return createObject(type, std::move(object), namespace_, "Strict", warnings);
 }
 
 void Api::dropDirectives(json::Value& patch) {  // NOLINT(misc-no-recursion)

@@ -1,8 +1,13 @@
 #include "hack/devcluster/http_server.h"
 
 #include <poll.h>
+#include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -172,12 +177,36 @@ public:
     if (stopping_.exchange(true)) {
       return;
     }
-    beast::error_code ec;
-    acceptor_.cancel(ec);
-    acceptor_.close(ec);
+    // close() does not wake a thread blocked in accept(); shutdown() does (EINVAL).
+    ::shutdown(acceptor_.native_handle(), SHUT_RDWR);
     if (acceptor_thread_.joinable()) {
       acceptor_thread_.join();
     }
+    beast::error_code ec;
+    acceptor_.close(ec);
+    // Wake every connection thread blocked in a read (keep-alive) or a write; a watch ends at
+    // its next send, or at once when the store closes.
+    std::unique_lock lock(mu_);
+    for (const auto& [id, connection] : connections_) {
+      if (!connection.done) {
+        ::shutdown(connection.fd, SHUT_RDWR);
+      }
+    }
+    const bool drained = drained_.wait_for(lock, kDrainTimeout, [this] {
+      return std::all_of(connections_.begin(), connections_.end(),
+                         [](const auto& entry) { return entry.second.done; });
+    });
+    if (!drained) {
+      LOG(WARNING) << "connections still busy after stop; leaving them";
+    }
+    for (auto& [id, connection] : connections_) {
+      if (connection.done) {
+        connection.thread.join();
+      } else {
+        connection.thread.detach();
+      }
+    }
+    connections_.clear();
   }
 
   uint16_t port() const { return port_; }
@@ -196,14 +225,40 @@ private:
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
-      // Connection threads own their sockets and outlive nothing but the process.
-      std::thread([this, socket = std::move(socket)]() mutable {
-        serve(std::move(socket));
-      }).detach();
+      const std::lock_guard lock(mu_);
+      if (stopping_) {
+        return;  // stop() already woke the others; this one is closed unserved.
+      }
+      reapFinished();
+      const uint64_t id = next_connection_++;
+      Connection& connection = connections_[id];
+      connection.fd = socket.native_handle();
+      connection.thread = std::thread([this, id, socket = std::move(socket)]() mutable {
+        serve(socket);
+        {
+          const std::lock_guard done_lock(mu_);
+          connections_[id].done = true;  // From here stop() no longer touches its fd.
+          drained_.notify_all();
+        }
+        beast::error_code close_ec;
+        socket.close(close_ec);
+      });
     }
   }
 
-  void serve(tcp::socket socket) {
+  // Joins the threads of connections that have ended. Requires mu_.
+  void reapFinished() {
+    for (auto it = connections_.begin(); it != connections_.end();) {
+      if (it->second.done) {
+        it->second.thread.join();
+        it = connections_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  void serve(tcp::socket& socket) {
     beast::error_code ec;
     if (!ssl_) {
       serveConnection(socket, handler_, options_.max_body_bytes);
@@ -228,6 +283,17 @@ private:
   std::thread acceptor_thread_;
   std::atomic<bool> stopping_{false};
   uint16_t port_ = 0;
+  // How long stop() waits for connection threads to finish their current request.
+  static constexpr std::chrono::seconds kDrainTimeout{5};
+  std::mutex mu_;
+  std::condition_variable drained_;
+  struct Connection {
+    int fd = -1;
+    std::thread thread;
+    bool done = false;  // Its thread has finished serving and is about to exit.
+  };
+  std::map<uint64_t, Connection> connections_;  // Guarded by mu_.
+  uint64_t next_connection_ = 0;                // Guarded by mu_.
 };
 
 HttpServer::HttpServer(Options options, HttpHandler handler)

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <string>
-#include <string_view>
 
 namespace daap::devcluster {
 
@@ -9,7 +8,5 @@ namespace daap::devcluster {
 // HTTP.
 std::string renderKubeconfig(const std::string& server_url, const std::string& ca_pem,
                              const std::string& token);
-
-std::string base64(std::string_view bytes);
 
 }  // namespace daap::devcluster

@@ -14,6 +14,7 @@
 #include <glog/logging.h>
 
 #include "hack/devcluster/api.h"
+#include "hack/devcluster/cnpg_standin.h"
 #include "hack/devcluster/http_server.h"
 #include "hack/devcluster/kubeconfig.h"
 #include "hack/devcluster/options.h"
@@ -201,6 +202,12 @@ int run(int argc, char** argv) {
   api_options.token = *token;
   api_options.bookmark_interval = options.bookmark_interval;
   daap::devcluster::Api api(**store, registry, clock, api_options);
+  // Observes the Api from its first write, so it is made before the Api starts.
+  std::unique_ptr<daap::devcluster::CnpgStandin> cnpg;
+  if (options.cnpg_mode == daap::devcluster::Options::CnpgMode::Fast) {
+    cnpg = std::make_unique<daap::devcluster::CnpgStandin>(
+        api, clock, daap::devcluster::CnpgStandin::Options{options.cnpg_ready_after});
+  }
   if (Result<void> started = api.start(); !started) {
     LOG(ERROR) << "cannot restore state error=" << started.error().toString();
     return 1;
@@ -213,6 +220,12 @@ int run(int argc, char** argv) {
     (void)api.applyManifest(
         *daap::json::parse(R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":")" +
                            std::string(name) + R"("}})"));
+  }
+  if (cnpg != nullptr) {
+    if (Result<void> started = cnpg->start(); !started) {
+      LOG(ERROR) << "cannot start the CNPG stand-in error=" << started.error().toString();
+      return 1;
+    }
   }
 
   // Block the stop signals before any thread starts so only sigwait sees them.
@@ -253,9 +266,15 @@ int run(int argc, char** argv) {
   int received = 0;
   sigwait(&stop_signals, &received);
   LOG(INFO) << "devcluster stopping signal=" << received;
-  server.stop();
-  (*store)->close();
+  // Controllers first (they write), then the store: closing it ends every watch at once, so
+  // the server's connections drain promptly once their sockets are shut down.
+  if (cnpg != nullptr) {
+    cnpg->stop();
+  }
   api.stop();
+  (*store)->close();
+  server.stop();
+  LOG(INFO) << "devcluster stopped";
   return 0;
 }
 

@@ -1,5 +1,6 @@
 #include "hack/devcluster/options.h"
 
+#include <cctype>
 #include <sstream>
 
 #include <boost/program_options.hpp>
@@ -7,6 +8,48 @@
 namespace daap::devcluster {
 
 namespace po = boost::program_options;
+
+Result<std::chrono::milliseconds> parseDuration(std::string_view text) {
+  if (text == "0") {
+    return std::chrono::milliseconds(0);
+  }
+  if (text.empty()) {
+    return Error::invalidArgument("empty duration");
+  }
+  const std::string quoted = "\"" + std::string(text) + "\"";
+  std::chrono::milliseconds total{0};
+  while (!text.empty()) {
+    size_t digits = 0;
+    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])) != 0) {
+      ++digits;
+    }
+    size_t unit_end = digits;
+    while (unit_end < text.size() &&
+           std::isalpha(static_cast<unsigned char>(text[unit_end])) != 0) {
+      ++unit_end;
+    }
+    const std::string_view unit = text.substr(digits, unit_end - digits);
+    if (digits == 0 || digits > 9 || unit.empty()) {
+      return Error::invalidArgument("invalid duration " + quoted +
+                                    " (want e.g. 1s, 500ms, 2m, 1h30m or 0)");
+    }
+    const int64_t amount = std::stoll(std::string(text.substr(0, digits)));
+    if (unit == "ms") {
+      total += std::chrono::milliseconds(amount);
+    } else if (unit == "s") {
+      total += std::chrono::seconds(amount);
+    } else if (unit == "m") {
+      total += std::chrono::minutes(amount);
+    } else if (unit == "h") {
+      total += std::chrono::hours(amount);
+    } else {
+      return Error::invalidArgument("unknown unit \"" + std::string(unit) + "\" in duration " +
+                                    quoted + " (use ms, s, m or h)");
+    }
+    text.remove_prefix(unit_end);
+  }
+  return total;
+}
 
 Result<Options> parseOptions(int argc, const char* const* argv,
                              const std::map<std::string, std::string>& env) {
@@ -16,6 +59,8 @@ Result<Options> parseOptions(int argc, const char* const* argv,
   std::string data_dir;
   std::string kubeconfig;
   std::vector<std::string> crd_dirs;
+  std::string cnpg_mode = "fast";
+  std::string cnpg_ready_after = "1s";
   po::options_description flags(
       "devcluster: a Kubernetes API server for DAAP's tests and local mode");
   flags.add_options()("help", "print this help")(
@@ -33,7 +78,12 @@ Result<Options> parseOptions(int argc, const char* const* argv,
       "history-limit", po::value(&options.history_limit)->default_value(options.history_limit),
       "changes kept for watch resumption; older versions answer 410 Gone")(
       "fsync", po::value(&options.fsync)->default_value(false), "fdatasync every write")(
-      "v", po::value(&options.verbosity)->default_value(0), "log verbosity");
+      "v", po::value(&options.verbosity)->default_value(0), "log verbosity")(
+      "cnpg-mode", po::value(&cnpg_mode)->default_value(cnpg_mode),
+      "CNPG stand-in: fast (objects come true, no PostgreSQL) or off")(
+      "cnpg-ready-after", po::value(&cnpg_ready_after)->default_value(cnpg_ready_after),
+      "fast mode: how long a Cluster takes to become healthy and a Backup to complete "
+      "(e.g. 1s, 250ms, 0)");
   po::variables_map values;
   try {
     po::store(po::parse_command_line(argc, argv, flags), values);
@@ -78,6 +128,18 @@ Result<Options> parseOptions(int argc, const char* const* argv,
   if (bookmark_ms <= 0) {
     return Error::invalidArgument("--bookmark-interval-ms must be positive");
   }
+  if (cnpg_mode == "fast") {
+    options.cnpg_mode = Options::CnpgMode::Fast;
+  } else if (cnpg_mode == "off") {
+    options.cnpg_mode = Options::CnpgMode::Off;
+  } else {
+    return Error::invalidArgument("--cnpg-mode must be fast or off");
+  }
+  Result<std::chrono::milliseconds> ready_after = parseDuration(cnpg_ready_after);
+  if (!ready_after) {
+    return Error::invalidArgument("--cnpg-ready-after: " + ready_after.error().message);
+  }
+  options.cnpg_ready_after = *ready_after;
   options.port = static_cast<uint16_t>(port);
   options.data_dir = data_dir;
   options.kubeconfig = kubeconfig;

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "lib/base/base64.h"
 #include "lib/json/json.h"
 #include "lib/json/yaml.h"
 #include "lib/kube/objects.h"

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lib/base/base64.h"  // Secret and kubeconfig values are base64: users of these helpers need it.
 #include "lib/base/result.h"
 #include "lib/json/json.h"
 #include "lib/model/quantity.h"
@@ -23,11 +24,6 @@ using Time = std::chrono::system_clock::time_point;
 // RFC 3339 as Kubernetes writes it: "2026-11-27T12:00:00Z", with optional fractional seconds
 // (kept to the nanosecond) and a "Z" or "+hh:mm" offset. Errors are InvalidArgument.
 Result<Time> parseRfc3339(std::string_view text);
-
-// Standard base64 with padding, as Secret data and kubeconfig *-data fields hold it. Decoding
-// ignores line breaks and also accepts unpadded input; the error never quotes the input.
-std::string encodeBase64(std::string_view bytes);
-Result<std::string> decodeBase64(std::string_view text);
 
 struct OwnerReference {
   std::string api_version;

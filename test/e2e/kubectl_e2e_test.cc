@@ -222,5 +222,31 @@ spec:
   EXPECT_THAT(kubectl({"get", "dtier", "broken"}).err, HasSubstr("NotFound"));
 }
 
+TEST_F(KubectlTest, CnpgClusterComesUpHealthyInFastMode) {
+  const std::string cluster = R"(
+apiVersion: postgresql.cnpg.io/v1
+kind: Cluster
+metadata:
+  name: shown
+  namespace: default
+spec:
+  instances: 2
+  imageName: ghcr.io/cloudnative-pg/postgresql:16.10-standard-trixie
+  storage:
+    size: 1Gi
+)";
+  kubectlOk({"apply", "-f", "-"}, cluster);
+  // kubectl wait watches the Ready condition the CNPG stand-in sets.
+  kubectlOk(
+      {"wait", "--for=condition=Ready", "clusters.postgresql.cnpg.io/shown", "--timeout=30s"});
+  const CommandResult table = kubectlOk({"get", "clusters.postgresql.cnpg.io", "shown"});
+  EXPECT_THAT(table.out, AllOf(HasSubstr("STATUS"), HasSubstr("PRIMARY"),
+                               HasSubstr("Cluster in healthy state"), HasSubstr("shown-1")));
+  const CommandResult secrets =
+      kubectlOk({"get", "secrets", "-l", "cnpg.io/cluster=shown", "-o", "name"});
+  EXPECT_THAT(secrets.out, AllOf(HasSubstr("secret/shown-app"), HasSubstr("secret/shown-ca"),
+                                 HasSubstr("secret/shown-server")));
+}
+
 }  // namespace
 }  // namespace daap

@@ -2,6 +2,10 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <thread>
 
 #include <glog/logging.h>
 
@@ -49,8 +53,25 @@ void DevclusterProcess::start() {
   LOG(FATAL) << "devcluster did not become ready";
 }
 
-void DevclusterProcess::stop(int signal) {
-  process_.stop(signal);
+int DevclusterProcess::stop(int signal, std::chrono::milliseconds grace) {
+  if (!process_.running()) {
+    return -1;
+  }
+  kill(process_.pid(), signal);
+  // Wait for the exit without reaping it (WNOWAIT), so ChildProcess still collects the status.
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  for (;;) {
+    siginfo_t info{};
+    if (waitid(P_PID, static_cast<id_t>(process_.pid()), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        info.si_pid == process_.pid()) {
+      return process_.stop(signal);  // Already gone: this only reaps it.
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      LOG(WARNING) << "devcluster did not exit within the grace period; killing it";
+      return process_.stop(SIGKILL);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 std::string DevclusterProcess::token() const {

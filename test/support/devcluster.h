@@ -15,6 +15,8 @@ namespace daap::testing {
 class DevclusterProcess {
 public:
   struct Options {
+    // Flags added to the server's, e.g. "--cnpg-ready-after=300ms" (how long the CNPG stand-in
+    // takes to make a Cluster healthy) or "--cnpg-mode=off".
     std::vector<std::string> extra_args;
   };
 
@@ -23,8 +25,10 @@ public:
 
   // Starts (or restarts) the server and waits until it serves.
   void start();
-  // SIGTERM (graceful) or SIGKILL.
-  void stop(int signal);
+  // Sends `signal` (SIGTERM: graceful; SIGKILL) and reaps the process. Returns its exit code,
+  // or 128 + the signal that ended it; when it has not exited within `grace` it is killed and
+  // the result is 128 + SIGKILL. -1 when it was not running.
+  int stop(int signal, std::chrono::milliseconds grace = std::chrono::seconds(30));
 
   const std::string& url() const { return url_; }
   pid_t pid() const { return process_.pid(); }

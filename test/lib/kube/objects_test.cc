@@ -78,44 +78,6 @@ TEST(ParseRfc3339Test, RoundTripsMicroTime) {
   EXPECT_EQ(*parsed_time, time);
 }
 
-struct Base64Case {
-  std::string_view bytes;
-  std::string_view text;
-};
-
-class Base64Test : public ::testing::TestWithParam<Base64Case> {};
-
-TEST_P(Base64Test, EncodesAndDecodes) {
-  EXPECT_EQ(encodeBase64(GetParam().bytes), GetParam().text);
-  const Result<std::string> decoded = decodeBase64(GetParam().text);
-  ASSERT_TRUE(decoded) << decoded.error().toString();
-  EXPECT_EQ(*decoded, GetParam().bytes);
-}
-
-// RFC 4648 section 10, and bytes that are not text.
-INSTANTIATE_TEST_SUITE_P(Rfc4648, Base64Test,
-                         ::testing::Values(Base64Case{"", ""}, Base64Case{"f", "Zg=="},
-                                           Base64Case{"fo", "Zm8="}, Base64Case{"foo", "Zm9v"},
-                                           Base64Case{"foob", "Zm9vYg=="},
-                                           Base64Case{"fooba", "Zm9vYmE="},
-                                           Base64Case{"foobar", "Zm9vYmFy"},
-                                           Base64Case{std::string_view("\0\xff\xfe", 3), "AP/+"}));
-
-TEST(Base64Test, AcceptsUnpaddedAndWrappedInput) {
-  EXPECT_EQ(decodeBase64("Zg").value(), "f");
-  EXPECT_EQ(decodeBase64("Zm8").value(), "fo");
-  EXPECT_EQ(decodeBase64("Zm9v\nYmFy\r\n").value(), "foobar");
-}
-
-TEST(Base64Test, RejectsMalformedInputWithoutQuotingIt) {
-  for (const std::string_view bad :
-       {"Z", "Zg=", "Zm9v=", "Zg==Zg==", "Zm9*", "====", "Zm9vY", "Zg===", "Z=g="}) {
-    const Result<std::string> decoded = decodeBase64(bad);
-    ASSERT_FALSE(decoded) << bad;
-    EXPECT_EQ(decoded.error().message, "invalid base64");
-  }
-}
-
 constexpr std::string_view kDatabase = R"({
   "apiVersion": "daap.io/v1alpha1",
   "kind": "DaapDatabase",
