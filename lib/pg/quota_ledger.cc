@@ -1,0 +1,96 @@
+#include "lib/pg/quota_ledger.h"
+
+#include "lib/model/quota.h"
+#include "lib/pg/session.h"
+
+namespace daap::pg {
+
+namespace {
+
+// Advisory lock class for per-tier quota admission ("DAQP"); the object id is hashtext(tier).
+// Two-key advisory locks never collide with the migrator's one-key lock.
+constexpr int32_t kQuotaLockClass = 0x44415150;
+
+// Mirrored databases that count plus live reservations: one statement, so one snapshot sees a
+// database and its settled reservation either before or after the swap, never both or neither.
+constexpr const char* kHeldSource =
+    " FROM (SELECT 1 AS databases, cpu_milli, memory_bytes, storage_bytes FROM databases"
+    " WHERE tier = $1 AND deleted_at IS NULL AND counts_toward_quota"
+    " UNION ALL"
+    " SELECT databases, cpu_milli, memory_bytes, storage_bytes FROM quota_reservations"
+    " WHERE tier = $1 AND expires_at > clock_timestamp()) AS held";
+
+Error quotaExceeded(const std::string& tier, const model::QuotaViolation& violation) {
+  Error error;
+  error.code = ErrorCode::QuotaExceeded;
+  error.message = "tier " + tier + ": " + violation.message();
+  error.reason = "QuotaExceeded";
+  error.causes.push_back({violation.dimension, "QuotaExceeded",
+                          "limit " + violation.limit + ", used " + violation.used + ", requested " +
+                              violation.requested});
+  return error;
+}
+
+}  // namespace
+
+Result<ReservationId> QuotaLedger::reserve(const ReservationRequest& request,
+                                           const TierQuota& quota) {
+  if (request.tier.empty() || request.name.empty()) {
+    return Error::invalidArgument("a reservation needs a tier and a database name");
+  }
+  return detail::inTransaction(
+      *pool_, "reserve quota", [&](detail::Lease& lease, pqxx::work& txn) -> Result<ReservationId> {
+        // Serialises admissions per tier; released at commit, after the insert is visible.
+        lease.prepare("quota_lock", "SELECT pg_advisory_xact_lock($1, hashtext($2))");
+        txn.exec_prepared("quota_lock", kQuotaLockClass, request.tier);
+        // Read after the lock: in READ COMMITTED this statement's snapshot includes every
+        // reservation committed by whoever held the lock before.
+        lease.prepare("quota_held", std::string("SELECT ") + detail::kUsageSums + kHeldSource);
+        const Usage used = detail::readUsage(txn.exec_prepared1("quota_held", request.tier), 0);
+        if (const std::optional<model::QuotaViolation> violation =
+                model::checkQuota(quota, used, request.demand)) {
+          return quotaExceeded(request.tier, *violation);
+        }
+        lease.prepare("quota_insert",
+                      "INSERT INTO quota_reservations (tier, namespace, database_name, databases,"
+                      " cpu_milli, memory_bytes, storage_bytes, expires_at)"
+                      " VALUES ($1, $2, $3, $4, $5, $6, $7,"
+                      " clock_timestamp() + make_interval(secs => $8)) RETURNING id");
+        return txn
+            .exec_prepared1("quota_insert", request.tier, request.namespace_name, request.name,
+                            request.demand.databases, request.demand.cpu.milli(),
+                            detail::quantityBytes(request.demand.memory),
+                            detail::quantityBytes(request.demand.storage),
+                            static_cast<int64_t>(ttl_.count()))[0]
+            .as<ReservationId>();
+      });
+}
+
+Result<void> QuotaLedger::release(ReservationId id) {
+  return detail::inTransaction(
+      *pool_, "release quota", [&](detail::Lease& lease, pqxx::work& txn) -> Result<void> {
+        lease.prepare("quota_release", "DELETE FROM quota_reservations WHERE id = $1");
+        txn.exec_prepared("quota_release", id);
+        return {};
+      });
+}
+
+Result<Usage> QuotaLedger::usage(const std::string& tier) {
+  return detail::inTransaction(
+      *pool_, "quota usage", [&](detail::Lease& lease, pqxx::work& txn) -> Result<Usage> {
+        lease.prepare("quota_held", std::string("SELECT ") + detail::kUsageSums + kHeldSource);
+        return detail::readUsage(txn.exec_prepared1("quota_held", tier), 0);
+      });
+}
+
+Result<int64_t> QuotaLedger::purgeExpired() {
+  return detail::inTransaction(
+      *pool_, "purge quota reservations",
+      [&](detail::Lease& lease, pqxx::work& txn) -> Result<int64_t> {
+        lease.prepare("quota_purge",
+                      "DELETE FROM quota_reservations WHERE expires_at <= clock_timestamp()");
+        return static_cast<int64_t>(txn.exec_prepared("quota_purge").affected_rows());
+      });
+}
+
+}  // namespace daap::pg

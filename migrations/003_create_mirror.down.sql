@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS databases;
+DROP TABLE IF EXISTS tiers;

@@ -1,0 +1,162 @@
+#include "lib/pg/quota_ledger.h"
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "lib/pg/mirror.h"
+#include "test/lib/pg/pg_fixture.h"
+
+namespace daap::pg {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+model::Quantity q(const char* text) {
+  return *model::Quantity::parse(text);
+}
+
+class QuotaLedgerTest : public PgTest {
+protected:
+  void SetUp() override {
+    PgTest::SetUp();
+    migrate();
+  }
+  static Usage demand() { return {1, q("500m"), q("1Gi"), q("10Gi")}; }
+  static TierQuota roomy(int64_t databases) { return {databases, q("1000"), q("1Ti"), q("100Ti")}; }
+  static ReservationRequest request(const std::string& name, const std::string& tier = "gold") {
+    return {tier, "daap-payments", name, demand()};
+  }
+};
+
+TEST_F(QuotaLedgerTest, ConcurrentReservationsNeverOverAdmit) {
+  constexpr int kCallers = 200;
+  constexpr int kQuota = 10;
+  // Every caller takes its own connection from a shared pool, as gateway requests do.
+  Pool pool(PoolOptions{url_, 64, seconds(60)});
+  QuotaLedger ledger(pool);
+  std::atomic<int> admitted{0};
+  std::atomic<int> refused{0};
+  std::atomic<int> other{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  threads.reserve(kCallers);
+  for (int i = 0; i < kCallers; ++i) {
+    threads.emplace_back([&, i] {
+      while (!go.load()) {
+        std::this_thread::yield();
+      }
+      Result<ReservationId> id = ledger.reserve(request("db-" + std::to_string(i)), roomy(kQuota));
+      if (id) {
+        ++admitted;
+      } else if (id.error().code == ErrorCode::QuotaExceeded) {
+        ++refused;
+      } else {
+        ++other;
+        ADD_FAILURE() << id.error().toString();
+      }
+    });
+  }
+  go = true;
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  EXPECT_EQ(admitted.load(), kQuota);
+  EXPECT_EQ(refused.load(), kCallers - kQuota);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(sql("SELECT count(*) FROM quota_reservations WHERE tier = 'gold'"), "10");
+  Result<Usage> usage = ledger.usage("gold");
+  ASSERT_TRUE(usage);
+  EXPECT_EQ(usage->databases, kQuota);
+  EXPECT_EQ(usage->cpu, q("5"));
+}
+
+TEST_F(QuotaLedgerTest, ExceededNamesTheDimensionAndReleaseFreesRoom) {
+  QuotaLedger ledger(*pool_);
+  const TierQuota quota{5, q("1"), q("100Gi"), q("1Ti")};  // cpu allows two databases
+  Result<ReservationId> first = ledger.reserve(request("a"), quota);
+  ASSERT_TRUE(first) << first.error().toString();
+  ASSERT_TRUE(ledger.reserve(request("b"), quota));
+  Result<ReservationId> third = ledger.reserve(request("c"), quota);
+  ASSERT_FALSE(third);
+  EXPECT_EQ(third.error().code, ErrorCode::QuotaExceeded);
+  ASSERT_EQ(third.error().causes.size(), 1U);
+  EXPECT_EQ(third.error().causes[0].field, "cpu");
+  EXPECT_EQ(third.error().causes[0].reason, "QuotaExceeded");
+  EXPECT_EQ(third.error().causes[0].message, "limit 1, used 1, requested 500m");
+  EXPECT_NE(third.error().message.find("gold"), std::string::npos);
+
+  // Another tier has its own quota.
+  EXPECT_TRUE(ledger.reserve(request("c", "silver"), quota));
+
+  ASSERT_TRUE(ledger.release(*first));
+  ASSERT_TRUE(ledger.release(*first));  // releasing twice is harmless
+  EXPECT_TRUE(ledger.reserve(request("c"), quota));
+
+  const TierQuota closed{0, q("10"), q("10Gi"), q("1Ti")};
+  Result<ReservationId> none = ledger.reserve(request("d", "closed"), closed);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().causes[0].field, "databases");
+}
+
+TEST_F(QuotaLedgerTest, MirroredDatabasesCountAndSettleTheirReservation) {
+  QuotaLedger ledger(*pool_);
+  MirrorRepository mirror(*pool_);
+  const TierQuota quota = roomy(3);
+  // One database already exists (applied with kubectl); two more are admitted.
+  DatabaseRecord existing;
+  existing.id = "00000000-0000-4000-8000-000000000001";
+  existing.name = "existing";
+  existing.namespace_name = "daap-payments";
+  existing.owner_team = "payments";
+  existing.tier = "gold";
+  existing.resource_version = "1";
+  existing.demand = demand();
+  ASSERT_TRUE(*mirror.upsertDatabase(existing));
+  ASSERT_TRUE(ledger.reserve(request("new-1"), quota));
+  ASSERT_TRUE(ledger.reserve(request("new-2"), quota));
+  EXPECT_EQ(ledger.usage("gold")->databases, 3);
+  EXPECT_EQ(ledger.reserve(request("new-3"), quota).error().code, ErrorCode::QuotaExceeded);
+
+  // The watch sees new-1: it counts once, not twice.
+  DatabaseRecord created = existing;
+  created.id = "00000000-0000-4000-8000-000000000002";
+  created.name = "new-1";
+  ASSERT_TRUE(*mirror.upsertDatabase(created));
+  EXPECT_EQ(ledger.usage("gold")->databases, 3);
+  EXPECT_EQ(sql("SELECT count(*) FROM quota_reservations"), "1");
+
+  // Archiving the existing one frees its share.
+  existing.resource_version = "2";
+  existing.phase = "Archived";
+  existing.counts_toward_quota = countsTowardQuota(existing.phase);
+  ASSERT_TRUE(*mirror.upsertDatabase(existing));
+  EXPECT_EQ(ledger.usage("gold")->databases, 2);
+  EXPECT_TRUE(ledger.reserve(request("new-3"), quota));
+}
+
+TEST_F(QuotaLedgerTest, ReservationsExpire) {
+  QuotaLedger ledger(*pool_, seconds(1));
+  const TierQuota quota = roomy(1);
+  ASSERT_TRUE(ledger.reserve(request("a"), quota));
+  EXPECT_EQ(ledger.reserve(request("b"), quota).error().code, ErrorCode::QuotaExceeded);
+  // After the TTL the abandoned reservation stops counting (the gateway died mid-create).
+  const auto deadline = std::chrono::steady_clock::now() + seconds(20);
+  Result<ReservationId> later = ledger.reserve(request("b"), quota);
+  while (!later && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(100));
+    later = ledger.reserve(request("b"), quota);
+  }
+  ASSERT_TRUE(later) << later.error().toString();
+  EXPECT_EQ(ledger.usage("gold")->databases, 1);
+  // The expired one is still stored until purged.
+  EXPECT_EQ(sql("SELECT count(*) FROM quota_reservations"), "2");
+  EXPECT_EQ(*ledger.purgeExpired(), 1);
+  EXPECT_EQ(sql("SELECT count(*) FROM quota_reservations"), "1");
+}
+
+}  // namespace
+}  // namespace daap::pg
