@@ -1,16 +1,32 @@
 #!/usr/bin/env bash
-# Starts DAAP locally: the devcluster (a Kubernetes API server with the DAAP and CNPG CRDs).
+# Starts DAAP locally: the devcluster (a Kubernetes API server with the DAAP and CNPG CRDs, and
+# a CNPG stand-in in fast mode) and daap-operator against it.
 #   hack/dev.sh               run in the foreground until Ctrl-C
 #   hack/dev.sh --background  return once everything is ready
 #   hack/dev.sh --stop        stop what --background started
-# State lives in .dev/: the devcluster's data, .dev/kubeconfig, and .dev/env to source.
+# State lives in .dev/: the devcluster's data, .dev/kubeconfig, and .dev/env to source; logs in
+# .dev/devcluster.log and .dev/operator.log. The operator's /metrics, /healthz and /readyz listen
+# on 127.0.0.1:${DAAP_OPERATOR_METRICS_PORT:-8080}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 dev="$root/.dev"
 mode=${1:-foreground}
 
+stop_operator() {
+  if [[ -f "$dev/operator.pid" ]]; then
+    pid=$(cat "$dev/operator.pid")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid"
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    rm -f "$dev/operator.pid"
+    echo "dev: daap-operator stopped"
+  fi
+}
+
 stop_all() {
+  stop_operator
   if [[ -f "$dev/devcluster.pid" ]]; then
     pid=$(cat "$dev/devcluster.pid")
     if kill -0 "$pid" 2>/dev/null; then
@@ -30,7 +46,7 @@ esac
 
 hack/deps.sh
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build/release -j "$(nproc)" --target devcluster
+cmake --build build/release -j "$(nproc)" --target devcluster daap-operator
 
 mkdir -p "$dev"
 stop_all
@@ -50,6 +66,24 @@ for _ in $(seq 1 100); do
   fi
   sleep 0.1
 done
+# One local replica: no leader election needed.
+build/release/operator/daap-operator \
+  --kubeconfig="$dev/kubeconfig" --leader-election=false \
+  --metrics-port="${DAAP_OPERATOR_METRICS_PORT:-8080}" \
+  >"$dev/operator.out" 2>"$dev/operator.log" &
+echo $! >"$dev/operator.pid"
+for _ in $(seq 1 100); do
+  grep -q "daap-operator ready" "$dev/operator.out" 2>/dev/null && break
+  if ! kill -0 "$(cat "$dev/operator.pid")" 2>/dev/null; then
+    echo "dev: daap-operator failed to start; see $dev/operator.log" >&2
+    tail -n 20 "$dev/operator.log" >&2
+    stop_all
+    exit 1
+  fi
+  sleep 0.1
+done
+echo "dev: daap-operator running (metrics on 127.0.0.1:${DAAP_OPERATOR_METRICS_PORT:-8080})"
+
 cat >"$dev/env" <<ENV
 export KUBECONFIG="$dev/kubeconfig"
 ENV
