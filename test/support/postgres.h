@@ -12,6 +12,10 @@ namespace daap::testing {
 // scram-sha-256 passwords, TLS only (a CA and server certificate generated for it; hostssl
 // accepted, hostnossl rejected), listening on 127.0.0.1 on a free port that is kept across
 // restarts. Tuned to start fast (fsync off, small buffers). Removed when destroyed.
+//
+// initdb runs once per build tree: the first instance builds a template (cluster, certificates,
+// role and database `daap`) under postgresTemplateDir(), and every instance copies it and adds
+// its own port and settings. The template's password and certificates are shared (test-only).
 class PostgresProcess {
 public:
   struct Options {
@@ -50,7 +54,6 @@ public:
 
 private:
   void initialize();
-  std::vector<std::string> asServerUser(std::vector<std::string> argv) const;
 
   Options options_;
   std::filesystem::path bin_dir_;
@@ -63,6 +66,11 @@ private:
   int port_ = 0;
   bool initialized_ = false;
 };
+
+// The shared template data directory (under the build tree), built on first use under an
+// exclusive flock and rebuilt when incomplete (its marker file `complete` is written last) or
+// older than a day.
+std::filesystem::path postgresTemplateDir();
 
 // The directory holding initdb, pg_ctl, postgres and psql of PostgreSQL 15.
 std::filesystem::path postgresBinDir();

@@ -49,9 +49,11 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
   return out;
 }
 
-// Forks and execs; the child's stdin/stdout/stderr become the given fds (-1: inherit).
+// Forks and execs; the child's stdin/stdout/stderr become the given fds (-1: inherit). Every
+// other descriptor is closed in the child: a daemon the command leaves behind (pg_ctl start)
+// would otherwise keep our pipe write ends open and runCommand would never see end of file.
 pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
-            int in_fd, int out_fd, int err_fd, const std::vector<int>& close_in_child) {
+            int in_fd, int out_fd, int err_fd) {
   std::vector<std::string> args = argv;
   std::vector<std::string> environment = mergedEnvironment(env);
   std::vector<char*> arg_pointers = pointers(args);
@@ -59,18 +61,18 @@ pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, st
   const pid_t pid = fork();
   CHECK_GE(pid, 0) << "fork failed";
   if (pid == 0) {
-    if (in_fd >= 0) {
-      dup2(in_fd, STDIN_FILENO);
-    }
-    if (out_fd >= 0) {
-      dup2(out_fd, STDOUT_FILENO);
-    }
-    if (err_fd >= 0) {
-      dup2(err_fd, STDERR_FILENO);
-    }
-    for (const int fd : close_in_child) {
-      close(fd);
-    }
+    const auto redirect = [](int from, int to) {
+      if (from == to) {
+        // dup2 would be a no-op and keep close-on-exec set.
+        fcntl(to, F_SETFD, 0);
+      } else if (from >= 0) {
+        dup2(from, to);
+      }
+    };
+    redirect(in_fd, STDIN_FILENO);
+    redirect(out_fd, STDOUT_FILENO);
+    redirect(err_fd, STDERR_FILENO);
+    closefrom(STDERR_FILENO + 1);
     execvpe(arg_pointers[0], arg_pointers.data(), env_pointers.data());
     _exit(127);
   }
@@ -84,11 +86,11 @@ CommandResult runCommand(const std::vector<std::string>& argv,
   int in_pipe[2];
   int out_pipe[2];
   int err_pipe[2];
-  CHECK_EQ(pipe(in_pipe), 0);
-  CHECK_EQ(pipe(out_pipe), 0);
-  CHECK_EQ(pipe(err_pipe), 0);
-  const pid_t pid = spawn(argv, env, in_pipe[0], out_pipe[1], err_pipe[1],
-                          {in_pipe[1], out_pipe[0], err_pipe[0]});
+  // Close-on-exec so children forked meanwhile by other threads do not inherit them either.
+  CHECK_EQ(pipe2(in_pipe, O_CLOEXEC), 0);
+  CHECK_EQ(pipe2(out_pipe, O_CLOEXEC), 0);
+  CHECK_EQ(pipe2(err_pipe, O_CLOEXEC), 0);
+  const pid_t pid = spawn(argv, env, in_pipe[0], out_pipe[1], err_pipe[1]);
   close(in_pipe[0]);
   close(out_pipe[1]);
   close(err_pipe[1]);
@@ -142,8 +144,8 @@ void ChildProcess::start(const std::vector<std::string>& argv,
                          const std::map<std::string, std::string>& env) {
   CHECK(!running());
   int out_pipe[2];
-  CHECK_EQ(pipe(out_pipe), 0);
-  pid_ = spawn(argv, env, -1, out_pipe[1], -1, {out_pipe[0]});
+  CHECK_EQ(pipe2(out_pipe, O_CLOEXEC), 0);
+  pid_ = spawn(argv, env, -1, out_pipe[1], -1);
   close(out_pipe[1]);
   stdout_fd_ = out_pipe[0];
   buffer_.clear();

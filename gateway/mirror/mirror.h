@@ -1,0 +1,78 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+
+#include "lib/base/clock.h"
+#include "lib/base/result.h"
+#include "lib/json/json.h"
+#include "lib/kube/client.h"
+#include "lib/kube/informer.h"
+#include "lib/pg/mirror.h"
+
+namespace daap::gateway {
+
+// Turns a DaapDatabase into its mirror row. `tier` (the DaapTier it names, may be null) gives
+// the demand when the database has no status.provisionedTier yet. Pure.
+Result<pg::DatabaseRecord> databaseRecordOf(const json::Value& database, const json::Value* tier);
+Result<pg::TierRecord> tierRecordOf(const json::Value& tier);
+
+// Keeps the platform PostgreSQL mirror equal to the DaapTier and DaapDatabase objects of the
+// cluster, whoever wrote them (the gateway, kubectl, GitOps): an informer per kind upserts each
+// change (resourceVersion-guarded, so a late event never overwrites a newer row) and marks
+// deletions. After every full list (start, a 410 relist) rows of objects that no longer exist
+// are marked deleted. A write that fails (PostgreSQL down) schedules a full resync, retried
+// every second until it succeeds. Also keeps an in-process index of the databases by id, from
+// the same watch, for the hot GET /databases/{id}. Thread-safe; start()/stop() from one thread.
+class Mirror {
+public:
+  Mirror(kube::Client& client, pg::MirrorRepository& repository, const Clock& clock);
+  ~Mirror();
+  Mirror(const Mirror&) = delete;
+  Mirror& operator=(const Mirror&) = delete;
+
+  void start();
+  void stop();
+  // Both informers have listed once and the mirror holds what they listed.
+  bool synced() const;
+  bool waitForSync(std::chrono::milliseconds timeout) const;
+
+  // Mirrors an object the gateway has just written, so that a read right after the write sees
+  // it even before the watch event arrives.
+  void recordDatabase(const json::Value& database);
+  void recordTier(const json::Value& tier);
+
+  // The database with this id as the watch last saw it; null when unknown (or deleted).
+  std::shared_ptr<const pg::DatabaseRecord> findDatabase(std::string_view id) const;
+  // The DaapTier object named `name` from the watch cache; null when unknown.
+  kube::CachedObject findTier(std::string_view name) const;
+
+private:
+  void upsertDatabase(const json::Value& database);
+  void removeDatabase(const json::Value& database);
+  void upsertTier(const json::Value& tier);
+  void removeTier(const json::Value& tier);
+  Result<void> fullSync();
+  void resyncLoop(const std::stop_token& stop);
+
+  kube::Client& client_;
+  pg::MirrorRepository& repository_;
+  const Clock& clock_;
+  std::unique_ptr<kube::Informer> tiers_;
+  std::unique_ptr<kube::Informer> databases_;
+  std::atomic<bool> needs_full_sync_{true};
+  std::atomic<bool> synced_{false};
+  mutable std::mutex mu_;
+  // Guarded by mu_.
+  std::unordered_map<std::string, std::shared_ptr<const pg::DatabaseRecord>> by_id_;
+  std::jthread resync_;
+};
+
+}  // namespace daap::gateway

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Load figures for daap-gateway with wrk, against a running stack (hack/dev.sh, then
+# `source .dev/env` for DAAP_URL and DAAP_API_KEY, a platform-team key):
+#   1. creates/s end to end: POST /databases for 20 s on a "bench" tier with a large quota;
+#   2. seeds up to $DAAP_BENCH_DATABASES (default 10000) databases the same way;
+#   3. one page of 100 from all of them: GET /databases?limit=100;
+#   4. authenticated GET /databases/{id}, 64 connections.
+# Then prints the gateway's RSS. Results go to perf/RESULTS.md by hand, with the machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${DAAP_URL:?source .dev/env first}" "${DAAP_API_KEY:?source .dev/env first}"
+target=${DAAP_BENCH_DATABASES:-10000}
+duration=${DAAP_BENCH_DURATION:-30s}
+
+curl -fsS -o /dev/null -X POST "$DAAP_URL/tiers" -H "X-API-Key: $DAAP_API_KEY" \
+  -H 'Content-Type: application/json' -d '{"name":"bench","description":"Load tests.",
+  "postgres_version":17,"instances":1,"resources":{"cpu":"1m","memory":"1Mi"},
+  "storage":{"size":"1Mi"},"destruction":{"strategy":"hard"},
+  "quota":{"max_databases":100000,"max_cpu":"1000","max_memory":"1000Gi","max_storage":"1000Gi"}}' \
+  || echo "bench tier exists"
+
+count() {
+  curl -fsS "$DAAP_URL/tiers/bench/quota" -H "X-API-Key: $DAAP_API_KEY" |
+    sed -n 's/.*"usage":{"databases":\([0-9]*\).*/\1/p'
+}
+
+echo "== creates (POST /databases, 16 connections, 20 s)"
+wrk -t2 -c16 -d20s --latency -s perf/wrk/create_databases.lua "$DAAP_URL/databases"
+while [[ $(count) -lt $target ]]; do
+  wrk -t2 -c16 -d20s -s perf/wrk/create_databases.lua "$DAAP_URL/databases" >/dev/null
+done
+echo "databases on the bench tier: $(count)"
+
+echo "== one page of 100 (GET /databases?limit=100&tier=bench)"
+wrk -t2 -c16 -d"$duration" --latency -s perf/wrk/list_databases.lua \
+  "$DAAP_URL/databases?limit=100&tier=bench"
+
+id=$(curl -fsS "$DAAP_URL/databases?limit=1&tier=bench" -H "X-API-Key: $DAAP_API_KEY" |
+  sed -n 's/.*"id":"\([0-9a-f-]*\)".*/\1/p' | head -n 1)
+echo "== GET /databases/$id (64 connections)"
+wrk -t2 -c64 -d"$duration" --latency -s perf/wrk/get_database.lua "$DAAP_URL/databases/$id"
+
+if [[ -f .dev/gateway.pid ]]; then
+  echo "gateway RSS: $(ps -o rss= -p "$(cat .dev/gateway.pid)") KiB"
+fi
