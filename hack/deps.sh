@@ -8,7 +8,7 @@ debian_packages=(
   libcurl4-openssl-dev rapidjson-dev libyaml-cpp-dev libpqxx-dev libpq-dev libssl-dev
   libboost-dev libboost-program-options-dev libgoogle-glog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  postgresql-15 postgresql-15-pgaudit pgbouncer wrk clang-format clang-tidy clang libclang-rt-14-dev
+  postgresql-15 postgresql-15-pgaudit pgbouncer wrk jq clang-format clang-tidy clang libclang-rt-14-dev
 )
 
 missing=()
@@ -27,6 +27,19 @@ if ((${#missing[@]} > 0)); then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
+fi
+
+# Node.js and npm run the OpenAPI lint and the generated TypeScript client. A machine that
+# already has them (e.g. from NodeSource) keeps its own; otherwise Debian's are installed.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "deps: installing nodejs npm"
+  sudo_cmd=()
+  if [[ $(id -u) -ne 0 ]]; then
+    sudo_cmd=(sudo)
+  fi
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+    nodejs npm >/dev/null
 fi
 
 # kubectl is the oracle of the e2e suite and the platform team's client. Debian bookworm's own

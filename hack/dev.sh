@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Starts DAAP locally: the devcluster (a Kubernetes API server with the DAAP and CNPG CRDs, and
-# a CNPG stand-in in fast mode) and daap-operator against it.
+# a CNPG stand-in in fast mode), daap-operator against it, the example tiers, a platform
+# PostgreSQL in .dev/postgres and daap-gateway on 127.0.0.1:8080.
 #   hack/dev.sh               run in the foreground until Ctrl-C
 #   hack/dev.sh --background  return once everything is ready
 #   hack/dev.sh --stop        stop what --background started
 # State lives in .dev/: the devcluster's data, .dev/kubeconfig, and .dev/env to source; logs in
-# .dev/devcluster.log and .dev/operator.log. The operator's /metrics, /healthz and /readyz listen
-# on 127.0.0.1:${DAAP_OPERATOR_METRICS_PORT:-8080}.
+# .dev/devcluster.log, .dev/operator.log and .dev/gateway.log. .dev/env exports KUBECONFIG,
+# DAAP_URL and DAAP_API_KEY (a platform-team key). The operator's /metrics, /healthz and /readyz
+# listen on 127.0.0.1:${DAAP_OPERATOR_METRICS_PORT:-8081}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -26,6 +28,9 @@ stop_operator() {
 }
 
 stop_all() {
+  if [[ -f "$dev/gateway.pid" || -f "$dev/postgres/postmaster.pid" ]]; then
+    hack/dev-gateway.sh stop
+  fi
   stop_operator
   if [[ -f "$dev/devcluster.pid" ]]; then
     pid=$(cat "$dev/devcluster.pid")
@@ -46,7 +51,7 @@ esac
 
 hack/deps.sh
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build/release -j "$(nproc)" --target devcluster daap-operator
+cmake --build build/release -j "$(nproc)" --target devcluster daap-operator daap-gateway
 
 mkdir -p "$dev"
 stop_all
@@ -69,7 +74,7 @@ done
 # One local replica: no leader election needed.
 build/release/operator/daap-operator \
   --kubeconfig="$dev/kubeconfig" --leader-election=false \
-  --metrics-port="${DAAP_OPERATOR_METRICS_PORT:-8080}" \
+  --metrics-port="${DAAP_OPERATOR_METRICS_PORT:-8081}" \
   >"$dev/operator.out" 2>"$dev/operator.log" &
 echo $! >"$dev/operator.pid"
 for _ in $(seq 1 100); do
@@ -82,13 +87,23 @@ for _ in $(seq 1 100); do
   fi
   sleep 0.1
 done
-echo "dev: daap-operator running (metrics on 127.0.0.1:${DAAP_OPERATOR_METRICS_PORT:-8080})"
+echo "dev: daap-operator running (metrics on 127.0.0.1:${DAAP_OPERATOR_METRICS_PORT:-8081})"
 
 cat >"$dev/env" <<ENV
 export KUBECONFIG="$dev/kubeconfig"
 ENV
 echo "dev: devcluster at $(sed -n 's/devcluster ready //p' "$dev/devcluster.out")"
-echo "dev: run 'source .dev/env' then e.g. 'kubectl apply -f manifests/examples/'"
+
+KUBECONFIG="$dev/kubeconfig" kubectl apply -f manifests/examples/tier-dev.yaml \
+  -f manifests/examples/tier-staging.yaml -f manifests/examples/tier-production.yaml >/dev/null
+echo "dev: example tiers applied (dev, staging, production)"
+
+# Platform PostgreSQL and the gateway; appends DAAP_URL and DAAP_API_KEY to .dev/env.
+if ! hack/dev-gateway.sh start; then
+  stop_all
+  exit 1
+fi
+echo "dev: run 'source .dev/env', then see README.md for a curl walkthrough"
 
 if [[ "$mode" == "--background" ]]; then
   exit 0

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds DAAP and runs the whole test suite: formatting, every ctest label (unit,
+# Builds DAAP and runs the whole test suite: formatting, the OpenAPI lint, every ctest label (unit,
 # integration, e2e) in a release build, clang-tidy, then every label again under
 # AddressSanitizer and UndefinedBehaviorSanitizer, and the libFuzzer targets for a bounded
 # time. Installs its own dependencies.
@@ -12,6 +12,9 @@ jobs=$(nproc)
 
 echo "== format"
 git ls-files -- '*.cc' '*.h' | xargs clang-format --dry-run -Werror
+
+echo "== OpenAPI contract (redocly lint, generated TypeScript client type-check)"
+hack/openapi-check.sh
 
 echo "== release build"
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
