@@ -192,12 +192,14 @@ Manager::Manager(const Options& options, kube::Client& client, const Clock& cloc
   for (json::Document& rendered : cnpg::renderAll(sample, full, render_options)) {
     shapes_.emplace(std::string(json::getString(rendered, "kind")), std::move(rendered));
   }
-  auto informer = [&](const kube::Resource& resource, std::string namespace_,
-                      std::string selector) -> kube::Informer& {
+  // Only the controllers' own kinds resync: a database's periodic reconcile already compares
+  // every object it owns with the cache, so resyncs of those would repeat it once per kind.
+  auto informer = [&](const kube::Resource& resource, std::string namespace_, std::string selector,
+                      bool resync = false) -> kube::Informer& {
     kube::InformerOptions informer_options;
     informer_options.namespace_ = std::move(namespace_);
     informer_options.label_selector = std::move(selector);
-    informer_options.resync = options_.resync;
+    informer_options.resync = resync ? options_.resync : std::chrono::milliseconds{0};
     if (const auto shape = shapes_.find(resource.kind); shape != shapes_.end()) {
       const json::Value* shape_value = &shape->second;
       informer_options.projection = [&resource, shape_value](const json::Value& object) {
@@ -212,8 +214,8 @@ Manager::Manager(const Options& options, kube::Client& client, const Clock& cloc
         std::make_unique<kube::Informer>(client_, resource, std::move(informer_options), clock_));
     return *informers_.back();
   };
-  tiers_ = &informer(kube::resources::daapTiers(), "", "");
-  databases_ = &informer(kube::resources::daapDatabases(), "", "");
+  tiers_ = &informer(kube::resources::daapTiers(), "", "", /*resync=*/true);
+  databases_ = &informer(kube::resources::daapDatabases(), "", "", /*resync=*/true);
   kube::Informer& clusters = informer(kube::resources::cnpgClusters(), "", managed);
   kube::Informer& poolers = informer(kube::resources::cnpgPoolers(), "", managed);
   kube::Informer& stores = informer(kube::resources::barmanObjectStores(), "", managed);

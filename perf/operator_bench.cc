@@ -9,15 +9,18 @@
 // Run: build/release/perf/operator_bench [--databases=10000] [--namespaces=100]
 //      [--latency-samples=100] [--workers=4]; figures go to perf/RESULTS.md.
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -103,6 +106,26 @@ double rssMib(pid_t pid) {
     }
   }
   return -1;
+}
+
+// User plus system CPU seconds a process has used, from /proc/<pid>/stat.
+double cpuSeconds(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  const std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+  const size_t close = text.rfind(')');
+  if (close == std::string::npos) {
+    return -1;
+  }
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int index = 3; index <= 15 && fields >> field; ++index) {
+    if (index >= 14) {
+      ticks += std::stod(field);
+    }
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 // 1. Create -> Cluster ADDED, one database at a time, with the operator running.
@@ -192,6 +215,7 @@ void measureScale(DevclusterProcess& cluster, Client& client, int databases, int
                                 {"--leader-election=false", "--workers=" + std::to_string(workers),
                                  "--resync-seconds=20", "--qps=100000", "--burst=100000"});
   const Clock::time_point start = Clock::now();
+  const double cluster_cpu_before = cpuSeconds(cluster.pid());
   daap_operator.start();
   double ready = 0;
   while (Clock::now() - start < std::chrono::minutes(10)) {
@@ -205,6 +229,10 @@ void measureScale(DevclusterProcess& cluster, Client& client, int databases, int
   std::cout << "cold start: " << ready - already_ready << "/" << databases << " Ready after "
             << converge_s << " s; operator RSS " << rssMib(daap_operator.pid()) << " MiB"
             << std::endl;
+  // Where the time went: both processes share this machine's cores, and the devcluster
+  // (API server and CNPG stand-in) does its share of the work for every database.
+  std::cout << "cold start CPU: operator " << cpuSeconds(daap_operator.pid()) << " s, devcluster "
+            << cpuSeconds(cluster.pid()) - cluster_cpu_before << " s" << std::endl;
 
   // Steady state: wait until the devcluster's stand-in and the operator are quiet, then watch
   // the writes counter across more than one resync period.
