@@ -266,6 +266,28 @@ TEST_F(OperatorE2eTest, FailedClusterGoesErrorAndRecovers) {
   EXPECT_THAT(describe, HasSubstr("Recovered"));
 }
 
+// Someone edits a rendered Cluster by hand: the operator puts back the fields DAAP owns and
+// leaves everything else (here a label another tool added) alone.
+TEST_F(OperatorE2eTest, DriftInOwnedFieldsIsRepairedAndOtherFieldsAreKept) {
+  startOperator();
+  createNamespace("team-e", "payments");
+  ok({"apply", "-f", "-"}, database("team-e", "steady", "dev"));
+  ASSERT_TRUE(waitPhase("team-e", "steady", "Ready"));
+  const std::string instances =
+      jsonpath({"cluster", "steady", "-n", "team-e"}, "{.spec.instances}");
+  ok({"patch", "cluster", "steady", "-n", "team-e", "--type=merge", "-p",
+      R"({"metadata":{"labels":{"example.com/cost-center":"42"}},"spec":{"instances":4}})"});
+  EXPECT_TRUE(eventually(
+      [&] {
+        return jsonpath({"cluster", "steady", "-n", "team-e"}, "{.spec.instances}") == instances;
+      },
+      kConverge))
+      << jsonpath({"cluster", "steady", "-n", "team-e"}, "{.spec.instances}");
+  EXPECT_EQ(jsonpath({"cluster", "steady", "-n", "team-e"},
+                     "{.metadata.labels.example\\.com/cost-center}"),
+            "42");
+}
+
 TEST_F(OperatorE2eTest, TierDeletionIsBlockedWhileInUse) {
   startOperator();
   createNamespace("team-e", "payments");
