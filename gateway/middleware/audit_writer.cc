@@ -85,18 +85,26 @@ void AuditWriter::run() {
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
       writing_ = true;
     }
+    // One transaction per batch: a row per INSERT would cap request throughput at PostgreSQL's
+    // commit rate.
     size_t done = 0;
-    Result<void> failure;
-    for (; done < batch.size(); ++done) {
-      Result<int64_t> appended = repository_.append(batch[done]);
-      if (!appended) {
-        if (appended.error().code == ErrorCode::InvalidArgument) {
-          LOG(ERROR) << "audit row rejected request_id=" << batch[done].request_id
-                     << " error=" << appended.error().toString();
-          continue;  // Retrying cannot help; keep the others.
+    Result<void> failure = repository_.appendAll(batch);
+    if (failure) {
+      done = batch.size();
+    } else if (failure.error().code == ErrorCode::InvalidArgument) {
+      // One bad row fails the whole batch: write one row at a time to keep the others.
+      failure = Result<void>();
+      for (; done < batch.size(); ++done) {
+        Result<int64_t> appended = repository_.append(batch[done]);
+        if (!appended) {
+          if (appended.error().code == ErrorCode::InvalidArgument) {
+            LOG(ERROR) << "audit row rejected request_id=" << batch[done].request_id
+                       << " error=" << appended.error().toString();
+            continue;  // Retrying cannot help.
+          }
+          failure = appended.error();
+          break;
         }
-        failure = appended.error();
-        break;
       }
     }
     {
