@@ -40,4 +40,5 @@ cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDAAP_SANITIZE=ON \
 cmake --build build/asan -j "$jobs"
 echo "== tests (ASan + UBSan)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  LSAN_OPTIONS="suppressions=$(pwd)/test/sanitizer/lsan_suppressions.txt" \
   ctest --test-dir build/asan --output-on-failure -j "$jobs" --timeout 900 -L 'unit|integration|e2e'

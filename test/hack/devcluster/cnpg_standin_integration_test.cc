@@ -366,8 +366,8 @@ TEST_F(CnpgStandinTest, BackupCompletesAndSetsTheRecoveryWindow) {
   EXPECT_EQ(stringAt(after, {"status", "serverRecoveryWindow", "orders-server",
                              "firstRecoverabilityPoint"}),
             first_point);
-  const json::Value* last_backup =
-      condition(get(path("clusters", "orders")), "LastBackupSucceeded");
+  const json::Document cluster = get(path("clusters", "orders"));
+  const json::Value* last_backup = condition(cluster, "LastBackupSucceeded");
   ASSERT_NE(last_backup, nullptr);
   EXPECT_EQ(json::getString(*last_backup, "status"), "True");
 }
