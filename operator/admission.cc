@@ -74,6 +74,19 @@ std::vector<std::string> Admission::Slot::pendingUpTo(const std::string& key) co
   return keys;
 }
 
+std::optional<model::QuotaViolation> Admission::Slot::decide(const model::Quota& quota,
+                                                             const model::Usage& demand,
+                                                             const std::string& key) const {
+  const model::Usage allocated = used();
+  // An upper bound of what is ahead of `key`: its pending list also holds this process's
+  // admissions the cache does not show yet, which used() already counts.
+  const auto ahead = static_cast<int64_t>(admission_.index_.pendingCount(tier_));
+  if (!model::checkQuota(quota, allocated + demand * ahead, demand).has_value()) {
+    return std::nullopt;
+  }
+  return decideAdmission(quota, allocated, demand, pendingUpTo(key), key);
+}
+
 bool Admission::Slot::reserved(const std::string& key) const {
   return admission_.state(tier_).ledger.contains(key);
 }

@@ -40,6 +40,12 @@ public:
     std::vector<std::string> pending() const;
     // pending() up to `key` (included): all decideAdmission(..., key) reads.
     std::vector<std::string> pendingUpTo(const std::string& key) const;
+    // decideAdmission for `key` in this tier. When the quota has room for every pending
+    // database at once the order cannot matter and no pending list is built: a cold start
+    // with thousands pending would otherwise copy them on every admission.
+    std::optional<model::QuotaViolation> decide(const model::Quota& quota,
+                                                const model::Usage& demand,
+                                                const std::string& key) const;
     // Reserves `demand` for `key` in the ledger, so the slot can be released before the
     // status write that records the admission (writes then run in parallel across workers).
     void admitted(const std::string& key, const model::Usage& demand);

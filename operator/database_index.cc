@@ -104,6 +104,12 @@ std::vector<std::string> DatabaseIndex::pendingUpTo(const std::string& tier,
   return keys;
 }
 
+size_t DatabaseIndex::pendingCount(const std::string& tier) const {
+  std::lock_guard lock(mu_);
+  const auto found = pending_.find(tier);
+  return found == pending_.end() ? 0 : found->second.size();
+}
+
 std::vector<std::string> DatabaseIndex::databases(const std::string& tier) const {
   std::lock_guard lock(mu_);
   const auto found = by_tier_.find(tier);

@@ -45,6 +45,8 @@ public:
   // The same, but ending at `last` (included) when it is pending: admission of `last` looks no
   // further, and copying every pending key on each admission is quadratic in a cold start.
   std::vector<std::string> pendingUpTo(const std::string& tier, std::string_view last) const;
+  // How many databases of `tier` pending() would list.
+  size_t pendingCount(const std::string& tier) const;
   // Every database of `tier`, by key.
   std::vector<std::string> databases(const std::string& tier) const;
   // Databases by status.phase ("" before the first status write), for the metrics.

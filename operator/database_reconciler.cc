@@ -195,8 +195,7 @@ Result<void> DatabaseReconciler::admit(json::Document& database, const std::stri
       // Admitted by an earlier pass whose status write the cache does not show yet.
       return Error::conflict("admission of " + key + " not yet in the cache");
     }
-    const std::optional<model::QuotaViolation> violation =
-        decideAdmission(tier->quota, slot.used(), demand, slot.pendingUpTo(key), key);
+    const std::optional<model::QuotaViolation> violation = slot.decide(tier->quota, demand, key);
     if (violation.has_value()) {
       admission.reason = "QuotaExceeded";
       admission.message = violation->message();
@@ -347,13 +346,7 @@ Result<DatabaseReconciler::Applied> DatabaseReconciler::apply(const kube::Resour
     writes_.count("create", resource.plural);
     Result<json::Document> created = client_.create(resource, namespace_, desired);
     if (created) {
-      std::lock_guard lock(mu_);
-      const auto now = std::chrono::steady_clock::now();
-      if (created_.size() >= kMaxExpectations) {
-        std::erase_if(created_,
-                      [&](const auto& entry) { return now - entry.second >= kExpectationTtl; });
-      }
-      created_[expectation] = now;
+      expectCreated(expectation);
       return Applied::Created;
     }
     if (created.error().code != ErrorCode::AlreadyExists) {
@@ -382,6 +375,22 @@ Result<DatabaseReconciler::Applied> DatabaseReconciler::apply(const kube::Resour
     return std::move(updated).error();
   }
   return Applied::Updated;
+}
+
+void DatabaseReconciler::expectCreated(const std::string& expectation) {
+  std::lock_guard lock(mu_);
+  const auto now = std::chrono::steady_clock::now();
+  created_[expectation] = now;
+  created_order_.emplace_back(now, expectation);
+  while (!created_order_.empty() && (now - created_order_.front().first >= kExpectationTtl ||
+                                     created_order_.size() > kMaxExpectations)) {
+    const auto& [created_at, key] = created_order_.front();
+    if (const auto found = created_.find(key);
+        found != created_.end() && found->second == created_at) {
+      created_.erase(found);
+    }
+    created_order_.pop_front();
+  }
 }
 
 Result<void> DatabaseReconciler::writeStatus(const json::Value& database,

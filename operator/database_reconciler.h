@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -76,10 +77,15 @@ private:
   // AlreadyExists. Entries go when the cache shows the object or after kExpectationTtl; losing
   // them (a restart) only costs such retries.
   static constexpr std::chrono::seconds kExpectationTtl{10};
-  static constexpr size_t kMaxExpectations = 4096;
+  static constexpr size_t kMaxExpectations = 16384;
+  // Records a create; forgets the expectations older than the TTL, and the oldest ones beyond
+  // kMaxExpectations, in insertion order so a burst of creates never rescans the whole table.
+  void expectCreated(const std::string& expectation);
   std::mutex mu_;
   // Guarded by mu_. Key: "<plural>/<namespace>/<name>".
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> created_;
+  // Guarded by mu_. The same entries, oldest first (possibly already erased from created_).
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> created_order_;
 };
 
 // A guarded JSON patch refused because its resourceVersion test failed (the cache was stale)

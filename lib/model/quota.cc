@@ -77,6 +77,17 @@ Usage operator-(Usage a, const Usage& b) {
   return a;
 }
 
+Usage operator*(Usage demand, int64_t count) {
+  int64_t databases = 0;
+  demand.databases = __builtin_mul_overflow(demand.databases, count, &databases)
+                         ? std::numeric_limits<int64_t>::max()
+                         : databases;
+  demand.cpu = saturatingTimes(demand.cpu, count);
+  demand.memory = saturatingTimes(demand.memory, count);
+  demand.storage = saturatingTimes(demand.storage, count);
+  return demand;
+}
+
 std::string QuotaViolation::message() const {
   return "tier quota exceeded for " + dimension + ": limit " + limit + ", used " + used +
          ", requested " + requested;

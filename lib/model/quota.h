@@ -30,6 +30,8 @@ Usage operator+(Usage a, const Usage& b);
 // Clamped at zero per dimension: usage never goes negative, even if a release is counted twice.
 Usage& operator-=(Usage& total, const Usage& less);
 Usage operator-(Usage a, const Usage& b);
+// `count` databases of the same demand; saturates like the sums.
+Usage operator*(Usage demand, int64_t count);
 
 // The first quota dimension a new database would exceed, in the fixed order databases, cpu,
 // memory, storage.

@@ -58,35 +58,48 @@ DatabaseSummary pendingSummary(int age) {
   return summary;
 }
 
+// Twelve pending databases, one worker each, all asking at once under `limit`.
+std::set<std::string> admitConcurrently(const model::Quota& limit) {
+  DatabaseIndex index;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 12; ++i) {
+    keys.push_back("ns/db-" + std::to_string(i));
+    index.upsert(keys.back(), pendingSummary(i));
+  }
+  Admission admission(index);
+  std::mutex mu;
+  std::set<std::string> admitted;
+  std::vector<std::thread> workers;
+  workers.reserve(keys.size());
+  for (const std::string& key : keys) {
+    workers.emplace_back([&, key] {
+      Admission::Slot slot = admission.lock("dev");
+      if (!slot.decide(limit, demand(), key)) {
+        slot.admitted(key, demand());
+        std::lock_guard lock(mu);
+        admitted.insert(key);
+      }
+    });
+  }
+  for (std::thread& worker : workers) {
+    worker.join();
+  }
+  return admitted;
+}
+
 TEST(AdmissionTest, ConcurrentWorkersNeverOverAdmitAndTheOldestWin) {
   for (int round = 0; round < 20; ++round) {
-    DatabaseIndex index;
-    std::vector<std::string> keys;
-    for (int i = 0; i < 12; ++i) {
-      keys.push_back("ns/db-" + std::to_string(i));
-      index.upsert(keys.back(), pendingSummary(i));
-    }
-    Admission admission(index);
-    const model::Quota limit = quota(3, "100Gi");
-    std::mutex mu;
-    std::set<std::string> admitted;
-    std::vector<std::thread> workers;
-    workers.reserve(keys.size());
-    for (const std::string& key : keys) {
-      workers.emplace_back([&, key] {
-        Admission::Slot slot = admission.lock("dev");
-        if (!decideAdmission(limit, slot.used(), demand(), slot.pending(), key)) {
-          slot.admitted(key, demand());
-          std::lock_guard lock(mu);
-          admitted.insert(key);
-        }
-      });
-    }
-    for (std::thread& worker : workers) {
-      worker.join();
-    }
-    EXPECT_EQ(admitted, (std::set<std::string>{"ns/db-0", "ns/db-1", "ns/db-2"}));
+    EXPECT_EQ(admitConcurrently(quota(3, "100Gi")),
+              (std::set<std::string>{"ns/db-0", "ns/db-1", "ns/db-2"}));
   }
+}
+
+TEST(AdmissionTest, RoomForEveryPendingDatabaseAdmitsThemAll) {
+  EXPECT_EQ(admitConcurrently(quota(12, "100Gi")).size(), 12U);
+  // One short in memory (12 x 1Gi demanded, 11.5Gi allowed): the youngest waits.
+  const std::set<std::string> admitted = admitConcurrently(quota(100, "11776Mi"));
+  EXPECT_EQ(admitted.size(), 11U);
+  EXPECT_FALSE(admitted.contains("ns/db-11"));
 }
 
 TEST(AdmissionTest, LedgerEntriesGoOnceTheCacheShowsTheAdmission) {

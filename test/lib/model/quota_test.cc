@@ -74,6 +74,15 @@ TEST(UsageArithmeticTest, SaturatesInsteadOfWrapping) {
   EXPECT_EQ(violation->dimension, "databases");
 }
 
+TEST(UsageArithmeticTest, MultipliesByACountAndSaturates) {
+  const Usage one{1, q("500m"), q("1Gi"), q("10Gi")};
+  EXPECT_EQ(one * 3, (Usage{3, q("1500m"), q("3Gi"), q("30Gi")}));
+  EXPECT_EQ(one * 0, Usage{});
+  const Usage absurd = one * std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(absurd.databases, std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(absurd.storage.milli(), std::numeric_limits<int64_t>::max());
+}
+
 TEST(UsageArithmeticTest, DemandOfAnAbsurdTierSaturates) {
   const TierParameters absurd = parameters(9, "1", "7Pi", "1Gi");
   EXPECT_EQ(demandOf(absurd).memory.milli(), std::numeric_limits<int64_t>::max());
