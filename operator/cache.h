@@ -6,6 +6,7 @@
 
 #include "lib/kube/informer.h"
 #include "operator/database_index.h"
+#include "operator/owned_projection.h"
 
 namespace daap::controller {
 
@@ -23,6 +24,8 @@ struct Cache {
   // Secrets in the DAAP namespace (tier backup credentials).
   kube::Informer& daap_secrets;
   const DatabaseIndex& index;
+  // What the owned informers digest; the reconciler digests its renderings the same way.
+  const OwnedShapes& shapes;
 };
 
 // "namespace/name" (or "name" for a cluster-scoped object), the work queue key.

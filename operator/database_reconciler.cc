@@ -27,6 +27,17 @@ std::string_view databaseIdOf(const json::Value& object) {
   return labels == nullptr ? std::string_view() : json::getString(*labels, cnpg::kDatabaseIdLabel);
 }
 
+// "<plural>/<namespace>/<name>": how the reconciler's bookkeeping names an object it owns.
+std::string objectId(const kube::Resource& resource, std::string_view namespace_,
+                     std::string_view name) {
+  std::string id = resource.plural;
+  id += '/';
+  id += namespace_;
+  id += '/';
+  id += name;
+  return id;
+}
+
 // A JSON patch guarded by the object's resourceVersion: applied only to the version we read.
 json::Document guardedPatch(std::string_view resource_version) {
   json::Document patch(rapidjson::kArrayType);
@@ -327,7 +338,7 @@ Result<DatabaseReconciler::Applied> DatabaseReconciler::apply(const kube::Resour
   CHECK(metadata != nullptr);
   const std::string namespace_(json::getString(*metadata, "namespace"));
   const std::string name(json::getString(*metadata, "name"));
-  const std::string expectation = resource.plural + "/" + namespace_ + "/" + name;
+  const std::string expectation = objectId(resource, namespace_, name);
   const kube::CachedObject live = informer.get(namespace_, name);
   {
     std::lock_guard lock(mu_);
@@ -339,7 +350,10 @@ Result<DatabaseReconciler::Applied> DatabaseReconciler::apply(const kube::Resour
       created_.erase(found);
     }
   }
-  if (live != nullptr && json::containsOverlay(*live, desired)) {
+  const json::Value* shape = cache_.shapes.forKind(resource.kind);
+  CHECK(shape != nullptr) << "no shape for " << resource.kind;
+  const uint64_t wanted = ownedDigest(desired, *shape);
+  if (live != nullptr && isKnownGood(expectation, *live, wanted)) {
     return Applied::Unchanged;
   }
   if (live == nullptr) {
@@ -347,6 +361,7 @@ Result<DatabaseReconciler::Applied> DatabaseReconciler::apply(const kube::Resour
     Result<json::Document> created = client_.create(resource, namespace_, desired);
     if (created) {
       expectCreated(expectation);
+      rememberGood(expectation, ownedDigest(*created, *shape), wanted);
       return Applied::Created;
     }
     if (created.error().code != ErrorCode::AlreadyExists) {
@@ -354,7 +369,8 @@ Result<DatabaseReconciler::Applied> DatabaseReconciler::apply(const kube::Resour
     }
     // Created by an earlier run the cache does not show yet: compare with the stored object.
   }
-  // Drift (or a stale cache): repair the fields DAAP owns on the stored object.
+  // Drift, a stale cache, or an object never compared since this process started: repair the
+  // fields DAAP owns on the stored object.
   Result<json::Document> stored = client_.get(resource, namespace_, name);
   if (!stored) {
     return std::move(stored).error();
@@ -366,6 +382,7 @@ Result<DatabaseReconciler::Applied> DatabaseReconciler::apply(const kube::Resour
   }
   json::Document& object = *stored;
   if (!json::overlay(object, desired, object.GetAllocator())) {
+    rememberGood(expectation, ownedDigest(object, *shape), wanted);
     return Applied::Unchanged;
   }
   LOG(INFO) << "repairing drift kind=" << resource.kind << " name=" << namespace_ << "/" << name;
@@ -374,7 +391,39 @@ Result<DatabaseReconciler::Applied> DatabaseReconciler::apply(const kube::Resour
   if (!updated) {
     return std::move(updated).error();
   }
+  rememberGood(expectation, ownedDigest(*updated, *shape), wanted);
   return Applied::Updated;
+}
+
+bool DatabaseReconciler::isKnownGood(const std::string& key, const json::Value& live,
+                                     uint64_t wanted) {
+  const std::optional<uint64_t> have = cachedOwnedDigest(live);
+  if (!have.has_value()) {
+    return false;
+  }
+  std::lock_guard lock(mu_);
+  const auto found = known_good_.find(key);
+  if (*have == wanted) {
+    if (found != known_good_.end()) {
+      known_good_.erase(found);  // The digests agree by themselves now.
+    }
+    return true;
+  }
+  return found != known_good_.end() && found->second == KnownGood{*have, wanted};
+}
+
+void DatabaseReconciler::rememberGood(const std::string& key, uint64_t live, uint64_t wanted) {
+  std::lock_guard lock(mu_);
+  if (live == wanted) {
+    known_good_.erase(key);
+  } else {
+    known_good_[key] = KnownGood{live, wanted};
+  }
+}
+
+void DatabaseReconciler::forgetGood(const std::string& key) {
+  std::lock_guard lock(mu_);
+  known_good_.erase(key);
 }
 
 void DatabaseReconciler::expectCreated(const std::string& expectation) {
@@ -431,6 +480,7 @@ Result<Requeue> DatabaseReconciler::finalize(const json::Value& database) {
   // owner itself to go, which this finalizer prevents: delete them here.
   bool remaining = false;
   for (const Owned& object : owned) {
+    forgetGood(objectId(object.resource, ref.namespace_, object.name));
     const kube::CachedObject live = object.informer.get(ref.namespace_, object.name);
     if (live == nullptr || databaseIdOf(*live) != ref.uid) {
       continue;

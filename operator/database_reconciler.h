@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -64,6 +65,13 @@ private:
                         const json::Value& desired, const std::string& database_uid);
   Result<void> writeStatus(const json::Value& database, const json::Value& status);
 
+  // Whether the cached `live` object holds what DAAP wants (the rendering digests to `wanted`):
+  // its owned digest equals `wanted`, or a read of the stored object showed it to contain the
+  // rendering while live and rendering digested as they do now.
+  bool isKnownGood(const std::string& key, const json::Value& live, uint64_t wanted);
+  void rememberGood(const std::string& key, uint64_t live, uint64_t wanted);
+  void forgetGood(const std::string& key);
+
   kube::Client& client_;
   const Cache& cache_;
   Admission& admission_;
@@ -84,7 +92,15 @@ private:
   std::mutex mu_;
   // Guarded by mu_. Key: "<plural>/<namespace>/<name>".
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> created_;
-  // Guarded by mu_. The same entries, oldest first (possibly already erased from created_).
+  struct KnownGood {
+    uint64_t live = 0;
+    uint64_t wanted = 0;
+    bool operator==(const KnownGood&) const = default;
+  };
+  // Guarded by mu_. Objects whose owned fields differ from their rendering's by what the API
+  // server or others added, yet contain it (key as created_): read once, not on every pass.
+  std::unordered_map<std::string, KnownGood> known_good_;
+  // Guarded by mu_. The same entries as created_, oldest first (possibly already erased there).
   std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> created_order_;
 };
 

@@ -1,17 +1,16 @@
 // daap-operator: reconciles DaapTier and DaapDatabase into CloudNativePG. Parses options,
 // starts logging, wires the Kubernetes client into the Manager and runs until SIGTERM/SIGINT
 // (exit 0) or until it loses the Lease it held (exit 1, so the pod restarts as a standby).
-#include <signal.h>
-
 #include <cstdlib>
 #include <iostream>
 #include <map>
 #include <string>
-#include <thread>
 
 #include <glog/logging.h>
 
 #include "lib/base/clock.h"
+#include "lib/cli/flags.h"
+#include "lib/cli/process.h"
 #include "lib/kube/client.h"
 #include "lib/kube/config.h"
 #include "operator/manager.h"
@@ -21,34 +20,22 @@ extern char** environ;  // NOLINT(readability-identifier-naming)
 
 namespace {
 
-std::map<std::string, std::string> environment() {
-  std::map<std::string, std::string> env;
-  for (char** entry = environ; *entry != nullptr; ++entry) {
-    const std::string text(*entry);
-    const size_t equals = text.find('=');
-    if (equals != std::string::npos) {
-      env.emplace(text.substr(0, equals), text.substr(equals + 1));
-    }
-  }
-  return env;
-}
-
 std::string lookup(const std::map<std::string, std::string>& env, const std::string& name) {
   const auto found = env.find(name);
   return found == env.end() ? std::string() : found->second;
 }
 
 int run(int argc, char** argv) {
-  const std::map<std::string, std::string> env = environment();
+  const std::map<std::string, std::string> env = daap::cli::environmentOf(environ);
   daap::Result<daap::controller::Options> parsed = daap::controller::parseOptions(argc, argv, env);
   if (!parsed) {
     std::cerr << "daap-operator: " << parsed.error().message << "\n";
     return 2;
   }
   const daap::controller::Options& options = *parsed;
-  FLAGS_logtostderr = true;
-  FLAGS_v = options.verbosity;
-  google::InitGoogleLogging(argv[0]);
+  daap::cli::initLogging(argv[0], options.verbosity);
+  // Before any thread starts: threads inherit the blocked signals, so only the waiter sees them.
+  const daap::cli::StopSignals stop_signals;
 
   daap::kube::ConfigSource source;
   if (!options.in_cluster) {
@@ -76,13 +63,6 @@ int run(int argc, char** argv) {
     return 2;
   }
 
-  // Signals are taken by one thread with sigwait, so no handler runs inside other threads.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
   daap::SystemClock clock;
   daap::controller::Manager manager(options, **client, clock);
   if (daap::Result<void> started = manager.start(); !started) {
@@ -91,13 +71,7 @@ int run(int argc, char** argv) {
   }
   // Tests and scripts read the bound port from here (the flag may ask for port 0).
   std::cout << "daap-operator ready metrics_port=" << manager.metricsPort() << std::endl;
-  std::thread waiter([&manager, signals] {
-    int received = 0;
-    sigwait(&signals, &received);
-    LOG(INFO) << "stopping signal=" << received;
-    manager.stop();
-  });
-  waiter.detach();
+  stop_signals.onStop([&manager] { manager.stop(); });
   const bool clean = manager.wait();
   manager.stop();
   LOG(INFO) << "stopped";

@@ -81,94 +81,6 @@ json::Document projectObject(const json::Value& object, const kube::Resource& re
   return projected;
 }
 
-namespace {
-
-// Members of `from` whose names `shape` has, recursing where both are objects.
-void copyShaped(const json::Value& from, const json::Value& shape, json::Value& to,
-                json::Allocator& allocator) {
-  for (auto member = from.MemberBegin(); member != from.MemberEnd(); ++member) {
-    const json::Value* shaped = json::find(shape, json::view(member->name));
-    if (shaped == nullptr) {
-      continue;
-    }
-    if (shaped->IsObject() && member->value.IsObject() && !shaped->ObjectEmpty()) {
-      json::Value nested(rapidjson::kObjectType);
-      copyShaped(member->value, *shaped, nested, allocator);
-      to.AddMember(json::Value(member->name, allocator), std::move(nested), allocator);
-    } else {
-      to.AddMember(json::Value(member->name, allocator), json::Value(member->value, allocator),
-                   allocator);
-    }
-  }
-}
-
-const json::Value& statusShape() {
-  static const json::Document kShape = [] {
-    Result<json::Document> shape = json::parse(
-        R"({"phase":"","phaseReason":"","instances":0,"readyInstances":0,"currentPrimary":"",)"
-        R"("serverRecoveryWindow":null})");
-    CHECK(shape.has_value());
-    return std::move(shape).value();
-  }();
-  return kShape;
-}
-
-}  // namespace
-
-json::Document projectOwned(const json::Value& object, const kube::Resource& resource,
-                            const json::Value& shape) {
-  json::Document projected;
-  projected.SetObject();
-  json::Allocator& allocator = projected.GetAllocator();
-  json::setString(projected, "apiVersion", resource.apiVersion(), allocator);
-  json::setString(projected, "kind", resource.kind, allocator);
-  if (const json::Value* metadata = json::find(object, "metadata")) {
-    json::Value meta(rapidjson::kObjectType);
-    for (const std::string_view field :
-         {"name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
-          "deletionTimestamp", "labels", "annotations", "ownerReferences", "finalizers"}) {
-      if (const json::Value* value = json::find(*metadata, field)) {
-        json::set(meta, field, json::Value(*value, allocator), allocator);
-      }
-    }
-    if (json::Value* annotations = json::find(meta, "annotations")) {
-      json::erase(*annotations, kLastApplied);
-    }
-    json::set(projected, "metadata", std::move(meta), allocator);
-  }
-  for (auto member = object.MemberBegin(); member != object.MemberEnd(); ++member) {
-    const std::string_view name = json::view(member->name);
-    if (name == "apiVersion" || name == "kind" || name == "metadata") {
-      continue;
-    }
-    json::Value kept(rapidjson::kObjectType);
-    if (name == "status" && member->value.IsObject()) {
-      copyShaped(member->value, statusShape(), kept, allocator);
-      // The Ready condition is all health reads of status.conditions.
-      if (const json::Value* conditions = json::find(member->value, "conditions");
-          conditions != nullptr && conditions->IsArray()) {
-        json::Value ready(rapidjson::kArrayType);
-        for (const json::Value& condition : conditions->GetArray()) {
-          if (json::getString(condition, "type") == "Ready") {
-            ready.PushBack(json::Value(condition, allocator), allocator);
-          }
-        }
-        json::set(kept, "conditions", std::move(ready), allocator);
-      }
-    } else if (const json::Value* shaped = json::find(shape, name)) {
-      if (shaped->IsObject() && member->value.IsObject()) {
-        copyShaped(member->value, *shaped, kept, allocator);
-      } else {
-        kept.CopyFrom(member->value, allocator);
-      }
-    } else {
-      continue;
-    }
-    projected.AddMember(json::Value(member->name, allocator), std::move(kept), allocator);
-  }
-  return projected;
-}
-
 Manager::Manager(const Options& options, kube::Client& client, const Clock& clock)
     : options_(options), client_(client), clock_(clock), writes_(registry_), admission_(index_) {
   if (options_.identity.empty()) {
@@ -176,22 +88,6 @@ Manager::Manager(const Options& options, kube::Client& client, const Clock& cloc
   }
   const std::string managed =
       std::string(cnpg::kManagedByLabel) + "=" + std::string(cnpg::kManagedByValue);
-  // Shapes of what DAAP renders, from a database on a tier with every optional part.
-  const cnpg::DatabaseRef sample{"shape", "shape", "00000000-0000-0000-0000-000000000000", "team"};
-  model::TierParameters full;
-  full.tier_generation = 1;
-  full.postgres_version = 17;
-  full.instances = 2;
-  full.storage_class = "standard";
-  full.cpu = model::Quantity::fromMilli(1000);
-  full.memory = model::Quantity::fromMilli(int64_t{1} << 40);
-  full.storage_size = model::Quantity::fromMilli(int64_t{1} << 44);
-  full.backup =
-      model::BackupSettings{"0 0 2 * * *", 7, {"http://s3", "s3://bucket/", "s", "a", "b"}};
-  cnpg::RenderOptions render_options;
-  for (json::Document& rendered : cnpg::renderAll(sample, full, render_options)) {
-    shapes_.emplace(std::string(json::getString(rendered, "kind")), std::move(rendered));
-  }
   // Only the controllers' own kinds resync: a database's periodic reconcile already compares
   // every object it owns with the cache, so resyncs of those would repeat it once per kind.
   auto informer = [&](const kube::Resource& resource, std::string namespace_, std::string selector,
@@ -200,10 +96,11 @@ Manager::Manager(const Options& options, kube::Client& client, const Clock& cloc
     informer_options.namespace_ = std::move(namespace_);
     informer_options.label_selector = std::move(selector);
     informer_options.resync = resync ? options_.resync : std::chrono::milliseconds{0};
-    if (const auto shape = shapes_.find(resource.kind); shape != shapes_.end()) {
-      const json::Value* shape_value = &shape->second;
-      informer_options.projection = [&resource, shape_value](const json::Value& object) {
-        return projectOwned(object, resource, *shape_value);
+    // Objects DAAP renders (selected by its managed-by label) are cached as digests.
+    if (const json::Value* shape = shapes_.forKind(resource.kind);
+        shape != nullptr && informer_options.label_selector == managed) {
+      informer_options.projection = [&resource, shape](const json::Value& object) {
+        return projectOwned(object, resource, *shape);
       };
     } else {
       informer_options.projection = [&resource](const json::Value& object) {
@@ -224,7 +121,7 @@ Manager::Manager(const Options& options, kube::Client& client, const Clock& cloc
   kube::Informer& managed_secrets = informer(kube::resources::secrets(), "", managed);
   kube::Informer& daap_secrets = informer(kube::resources::secrets(), options_.namespace_, "");
   cache_ = std::make_unique<Cache>(Cache{*tiers_, *databases_, clusters, poolers, stores, schedules,
-                                         policies, managed_secrets, daap_secrets, index_});
+                                         policies, managed_secrets, daap_secrets, index_, shapes_});
 
   EventRecorderOptions event_options;
   event_options.instance = options_.identity;

@@ -24,6 +24,7 @@
 #include "operator/leader_election.h"
 #include "operator/metrics.h"
 #include "operator/options.h"
+#include "operator/owned_projection.h"
 #include "operator/tier_reconciler.h"
 #include "operator/work_queue.h"
 
@@ -77,7 +78,7 @@ private:
   WriteMetrics writes_;
 
   // Renderings that define which fields of each owned kind the caches keep, by kind.
-  std::map<std::string, json::Document> shapes_;
+  const OwnedShapes shapes_;
   std::vector<std::unique_ptr<kube::Informer>> informers_;
   kube::Informer* tiers_ = nullptr;
   kube::Informer* databases_ = nullptr;
@@ -111,12 +112,5 @@ private:
 // kubectl's last-applied annotation (the bulk of most objects) and makes sure apiVersion and
 // kind are set, as Events and owner references need them.
 json::Document projectObject(const json::Value& object, const kube::Resource& resource);
-
-// The projection for an object DAAP renders: metadata as readMeta needs it, the members of
-// `spec` (and the top level) that appear in `shape` (a rendering of the same kind with every
-// optional part, so exactly the fields DAAP owns and containsOverlay compares), and of status
-// only what health and backup status read. Keeps 10,000 databases' objects in a few MiB.
-json::Document projectOwned(const json::Value& object, const kube::Resource& resource,
-                            const json::Value& shape);
 
 }  // namespace daap::controller

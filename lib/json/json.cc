@@ -1,5 +1,9 @@
 #include "lib/json/json.h"
 
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
 #include <rapidjson/error/en.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
@@ -147,6 +151,87 @@ bool equal(const Value& a, const Value& b) {
     default:
       return true;  // null, true, false: the type says it all.
   }
+}
+
+namespace {
+
+constexpr uint64_t kFnvOffset = 14695981039346656037ULL;
+constexpr uint64_t kFnvPrime = 1099511628211ULL;
+
+void mix(uint64_t& hash, const void* data, size_t size) {
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  for (size_t i = 0; i < size; ++i) {
+    hash = (hash ^ bytes[i]) * kFnvPrime;
+  }
+}
+
+template <typename T>
+void mixScalar(uint64_t& hash, T value) {
+  mix(hash, &value, sizeof(value));
+}
+
+void mixString(uint64_t& hash, std::string_view text) {
+  mixScalar(hash, text.size());  // Length first: "ab","c" and "a","bc" differ.
+  mix(hash, text.data(), text.size());
+}
+
+void mixValue(uint64_t& hash, const Value& value) {
+  mixScalar(hash, static_cast<unsigned char>(value.IsNumber() ? rapidjson::kNumberType
+                                                              : value.GetType()));
+  switch (value.GetType()) {
+    case rapidjson::kObjectType: {
+      std::vector<const Value::Member*> members;
+      members.reserve(value.MemberCount());
+      for (const auto& member : value.GetObject()) {
+        members.push_back(&member);
+      }
+      std::sort(members.begin(), members.end(),
+                [](const auto* a, const auto* b) { return view(a->name) < view(b->name); });
+      mixScalar(hash, members.size());
+      for (const Value::Member* member : members) {
+        mixString(hash, view(member->name));
+        mixValue(hash, member->value);
+      }
+      return;
+    }
+    case rapidjson::kArrayType:
+      mixScalar(hash, value.Size());
+      for (const Value& item : value.GetArray()) {
+        mixValue(hash, item);
+      }
+      return;
+    case rapidjson::kStringType:
+      mixString(hash, view(value));
+      return;
+    case rapidjson::kNumberType: {
+      // Integral values digest as integers whatever their representation, as equal compares.
+      if (value.IsInt64()) {
+        mixScalar(hash, 'i');
+        mixScalar(hash, value.GetInt64());
+      } else if (value.IsUint64()) {
+        mixScalar(hash, 'u');  // Above INT64_MAX: never the bytes of a negative integer.
+        mixScalar(hash, value.GetUint64());
+      } else if (const double number = value.GetDouble();
+                 std::trunc(number) == number && std::abs(number) < 9.2e18) {
+        mixScalar(hash, 'i');
+        mixScalar(hash, static_cast<int64_t>(number));
+      } else {
+        mixScalar(hash, 'd');
+        mixScalar(hash, number);
+      }
+      return;
+    }
+    default:
+      return;  // null, true, false: the type says it all.
+  }
+}
+
+}  // namespace
+
+uint64_t digest(const Value& value) {
+  uint64_t hash = kFnvOffset;
+  mixValue(hash, value);
+  return hash;
 }
 
 }  // namespace daap::json

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -55,5 +56,10 @@ inline std::string_view view(const Value& string) {
 
 // Structural equality; integers and doubles compare by numeric value.
 bool equal(const Value& a, const Value& b);
+
+// A 64-bit FNV-1a digest of the structure, blind to the order of object members and to how a
+// number is written (1 and 1.0 digest alike), so values `equal` calls equal digest the same.
+// For change detection, not security.
+uint64_t digest(const Value& value);
 
 }  // namespace daap::json

@@ -163,8 +163,8 @@ struct EqualCase {
   bool equal;
 };
 
-TEST(EqualTest, ComparesStructureAndNumericValue) {
-  const std::vector<EqualCase> cases = {
+std::vector<EqualCase> equalCases() {
+  return {
       {"1", "1", true},
       {"1", "1.0", true},
       {"1.5", "1.5", true},
@@ -188,11 +188,29 @@ TEST(EqualTest, ComparesStructureAndNumericValue) {
       {R"({"a":{"b":[1,{"c":2}]}})", R"({"a":{"b":[1.0,{"c":2}]}})", true},
       {R"({"a":{"b":[1,{"c":2}]}})", R"({"a":{"b":[1,{"c":3}]}})", false},
   };
+}
+
+TEST(EqualTest, ComparesStructureAndNumericValue) {
+  const std::vector<EqualCase> cases = equalCases();
   for (const EqualCase& test_case : cases) {
     SCOPED_TRACE(std::string(test_case.a) + " vs " + std::string(test_case.b));
     EXPECT_EQ(equal(parsed(test_case.a), parsed(test_case.b)), test_case.equal);
     EXPECT_EQ(equal(parsed(test_case.b), parsed(test_case.a)), test_case.equal);
   }
+}
+
+TEST(DigestTest, AgreesWithEqual) {
+  for (const EqualCase& test : equalCases()) {
+    const Document a = parsed(test.a);
+    const Document b = parsed(test.b);
+    EXPECT_EQ(digest(a) == digest(b), test.equal) << test.a << " vs " << test.b;
+  }
+}
+
+TEST(DigestTest, TellsApartWhatConcatenationWouldNot) {
+  EXPECT_NE(digest(parsed(R"(["ab","c"])")), digest(parsed(R"(["a","bc"])")));
+  EXPECT_NE(digest(parsed(R"({"a":{"b":1}})")), digest(parsed(R"({"a":{},"b":1})")));
+  EXPECT_NE(digest(parsed("[[1],2]")), digest(parsed("[1,[2]]")));
 }
 
 }  // namespace
