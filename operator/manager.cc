@@ -99,8 +99,8 @@ Manager::Manager(const Options& options, kube::Client& client, const Clock& cloc
     // Objects DAAP renders (selected by its managed-by label) are cached as digests.
     if (const json::Value* shape = shapes_.forKind(resource.kind);
         shape != nullptr && informer_options.label_selector == managed) {
-      informer_options.projection = [&resource, shape](const json::Value& object) {
-        return projectOwned(object, resource, *shape);
+      informer_options.projection = [shape](const json::Value& object) {
+        return projectOwned(object, *shape);
       };
     } else {
       informer_options.projection = [&resource](const json::Value& object) {

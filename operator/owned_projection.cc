@@ -124,16 +124,12 @@ uint64_t ownedDigest(const json::Value& object, const json::Value& shape) {
   return json::digest(owned);
 }
 
-json::Document projectOwned(const json::Value& object, const kube::Resource& resource,
-                            const json::Value& shape) {
+json::Document projectOwned(const json::Value& object, const json::Value& shape) {
   json::Document projected(rapidjson::kObjectType);
   json::Allocator& allocator = projected.GetAllocator();
-  json::setString(projected, "apiVersion", resource.apiVersion(), allocator);
-  json::setString(projected, "kind", resource.kind, allocator);
   if (const json::Value* metadata = json::find(object, "metadata")) {
     json::Value meta(rapidjson::kObjectType);
-    for (const std::string_view field :
-         {"name", "namespace", "uid", "resourceVersion", "deletionTimestamp"}) {
+    for (const std::string_view field : {"name", "namespace", "uid", "deletionTimestamp"}) {
       if (const json::Value* value = json::find(*metadata, field)) {
         json::set(meta, field, json::Value(*value, allocator), allocator);
       }
@@ -145,14 +141,20 @@ json::Document projectOwned(const json::Value& object, const kube::Resource& res
         json::set(meta, "labels", std::move(kept_labels), allocator);
       }
     }
-    // The controlling owner is how an event on the object finds its database.
+    // The controlling owner's kind and name are how an event on the object finds its database.
     if (const json::Value* owners = json::find(*metadata, "ownerReferences");
         owners != nullptr && owners->IsArray()) {
       json::Value controllers(rapidjson::kArrayType);
       for (const json::Value& owner : owners->GetArray()) {
         if (const json::Value* controller = json::find(owner, "controller");
             controller != nullptr && controller->IsTrue()) {
-          controllers.PushBack(json::Value(owner, allocator), allocator);
+          json::Value kept(rapidjson::kObjectType);
+          for (const std::string_view field : {"kind", "name", "controller"}) {
+            if (const json::Value* value = json::find(owner, field)) {
+              json::set(kept, field, json::Value(*value, allocator), allocator);
+            }
+          }
+          controllers.PushBack(std::move(kept), allocator);
         }
       }
       json::set(meta, "ownerReferences", std::move(controllers), allocator);

@@ -7,7 +7,6 @@
 #include <string_view>
 
 #include "lib/json/json.h"
-#include "lib/kube/resource.h"
 
 namespace daap::controller {
 
@@ -37,12 +36,12 @@ private:
 // object, a foreign label), which only a read of the live object can tell.
 uint64_t ownedDigest(const json::Value& object, const json::Value& shape);
 
-// The cached form: apiVersion, kind, metadata (name, namespace, uid, resourceVersion,
-// deletionTimestamp, the database-id label and the controlling owner reference), spec.instances and
-// status as health and backup status read them (phase, instance counts, the Ready condition, the
-// recovery window), and the ownedDigest.
-json::Document projectOwned(const json::Value& object, const kube::Resource& resource,
-                            const json::Value& shape);
+// The cached form, a few hundred bytes: metadata (name, namespace, uid, deletionTimestamp, the
+// database-id label, the controlling owner's kind and name), spec.instances and status as health
+// and backup status read them (phase, instance counts, the Ready condition, the recovery
+// window), and the ownedDigest. No apiVersion, kind or resourceVersion: nothing reads them from
+// the cache (the informer keeps the resourceVersion apart), and a repair reads the object.
+json::Document projectOwned(const json::Value& object, const json::Value& shape);
 
 // The digest projectOwned kept; nullopt for an object not projected so.
 std::optional<uint64_t> cachedOwnedDigest(const json::Value& cached);
