@@ -6,26 +6,20 @@
 #                               .dev/bootstrap-api-key; DAAP_URL and DAAP_API_KEY are appended
 #                               to .dev/env.
 #   hack/dev-gateway.sh stop    stops both.
-# Expects build/release/gateway/daap-gateway (hack/dev.sh builds it) and .dev/kubeconfig.
+# Expects ${DAAP_DEV_BUILD_DIR:-build/release}/gateway/daap-gateway (hack/dev.sh builds it) and
+# .dev/kubeconfig.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 dev="$root/.dev"
 port=${DAAP_GATEWAY_PORT:-8080}
 pg_port=${DAAP_PLATFORM_POSTGRES_PORT:-54329}
-binary=${DAAP_GATEWAY_BINARY:-$root/build/release/gateway/daap-gateway}
+binary=${DAAP_GATEWAY_BINARY:-${DAAP_DEV_BUILD_DIR:-$root/build/release}/gateway/daap-gateway}
+# shellcheck source=hack/lib.sh
+source hack/lib.sh
 
-stop_gateway() {
-  if [[ -f "$dev/gateway.pid" ]]; then
-    pid=$(cat "$dev/gateway.pid")
-    if kill -0 "$pid" 2>/dev/null; then
-      kill "$pid"  # SIGTERM: in-flight requests finish, queued audit rows are written.
-      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    fi
-    rm -f "$dev/gateway.pid"
-    echo "dev: gateway stopped"
-  fi
-}
+# SIGTERM: in-flight requests finish, queued audit rows are written.
+stop_gateway() { stop_pid_file gateway "$dev/gateway.pid" 10; }
 
 case "${1:-}" in
   stop)
@@ -54,15 +48,11 @@ DAAP_DATABASE_URL="$database_url" DAAP_BOOTSTRAP_API_KEY="$api_key" \
   --migrations-dir="$root/migrations" \
   >"$dev/gateway.out" 2>"$dev/gateway.log" &
 echo $! >"$dev/gateway.pid"
-for _ in $(seq 1 200); do
-  grep -q "daap-gateway ready" "$dev/gateway.out" 2>/dev/null && break
-  if ! kill -0 "$(cat "$dev/gateway.pid")" 2>/dev/null; then
-    echo "dev: gateway failed to start; see $dev/gateway.log" >&2
-    tail -n 20 "$dev/gateway.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
+if ! wait_ready gateway "$dev/gateway.pid" "$dev/gateway.out" "daap-gateway ready" \
+  "$dev/gateway.log" 20; then
+  stop_gateway
+  exit 1
+fi
 
 touch "$dev/env"
 sed -i '/^export DAAP_URL=/d; /^export DAAP_API_KEY=/d' "$dev/env"

@@ -8,39 +8,24 @@
 # State lives in .dev/: the devcluster's data, .dev/kubeconfig, and .dev/env to source; logs in
 # .dev/devcluster.log, .dev/operator.log and .dev/gateway.log. .dev/env exports KUBECONFIG,
 # DAAP_URL and DAAP_API_KEY (a platform-team key). The operator's /metrics, /healthz and /readyz
-# listen on 127.0.0.1:${DAAP_OPERATOR_METRICS_PORT:-8081}.
+# listen on 127.0.0.1:${DAAP_OPERATOR_METRICS_PORT:-8081}. The binaries are built in
+# ${DAAP_DEV_BUILD_DIR:-build/release}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 dev="$root/.dev"
+build=${DAAP_DEV_BUILD_DIR:-$root/build/release}
+export DAAP_DEV_BUILD_DIR=$build
 mode=${1:-foreground}
-
-stop_operator() {
-  if [[ -f "$dev/operator.pid" ]]; then
-    pid=$(cat "$dev/operator.pid")
-    if kill -0 "$pid" 2>/dev/null; then
-      kill "$pid"
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    fi
-    rm -f "$dev/operator.pid"
-    echo "dev: daap-operator stopped"
-  fi
-}
+# shellcheck source=hack/lib.sh
+source hack/lib.sh
 
 stop_all() {
   if [[ -f "$dev/gateway.pid" || -f "$dev/postgres/postmaster.pid" ]]; then
     hack/dev-gateway.sh stop
   fi
-  stop_operator
-  if [[ -f "$dev/devcluster.pid" ]]; then
-    pid=$(cat "$dev/devcluster.pid")
-    if kill -0 "$pid" 2>/dev/null; then
-      kill "$pid"
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    fi
-    rm -f "$dev/devcluster.pid"
-    echo "dev: devcluster stopped"
-  fi
+  stop_pid_file daap-operator "$dev/operator.pid" 5
+  stop_pid_file devcluster "$dev/devcluster.pid" 5
 }
 
 case "$mode" in
@@ -50,43 +35,34 @@ case "$mode" in
 esac
 
 hack/deps.sh
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build/release -j "$(nproc)" --target devcluster daap-operator daap-gateway
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j "$(nproc)" --target devcluster daap-operator daap-gateway
 
 mkdir -p "$dev"
 stop_all
 port=${DAAP_DEVCLUSTER_PORT:-6443}
-build/release/hack/devcluster/devcluster \
+"$build/hack/devcluster/devcluster" \
   --port="$port" --data-dir="$dev/devcluster" --kubeconfig="$dev/kubeconfig" \
   --crd-dir="$root/crds" --crd-dir="$root/hack/devcluster/cnpg-crds" \
   >"$dev/devcluster.out" 2>"$dev/devcluster.log" &
 echo $! >"$dev/devcluster.pid"
+if ! wait_ready devcluster "$dev/devcluster.pid" "$dev/devcluster.out" "devcluster ready" \
+  "$dev/devcluster.log" 10; then
+  stop_all
+  exit 1
+fi
 
-for _ in $(seq 1 100); do
-  grep -q "devcluster ready" "$dev/devcluster.out" 2>/dev/null && break
-  if ! kill -0 "$(cat "$dev/devcluster.pid")" 2>/dev/null; then
-    echo "dev: devcluster failed to start; see $dev/devcluster.log" >&2
-    tail -n 20 "$dev/devcluster.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
 # One local replica: no leader election needed.
-build/release/operator/daap-operator \
+"$build/operator/daap-operator" \
   --kubeconfig="$dev/kubeconfig" --leader-election=false \
   --metrics-port="${DAAP_OPERATOR_METRICS_PORT:-8081}" \
   >"$dev/operator.out" 2>"$dev/operator.log" &
 echo $! >"$dev/operator.pid"
-for _ in $(seq 1 100); do
-  grep -q "daap-operator ready" "$dev/operator.out" 2>/dev/null && break
-  if ! kill -0 "$(cat "$dev/operator.pid")" 2>/dev/null; then
-    echo "dev: daap-operator failed to start; see $dev/operator.log" >&2
-    tail -n 20 "$dev/operator.log" >&2
-    stop_all
-    exit 1
-  fi
-  sleep 0.1
-done
+if ! wait_ready daap-operator "$dev/operator.pid" "$dev/operator.out" "daap-operator ready" \
+  "$dev/operator.log" 10; then
+  stop_all
+  exit 1
+fi
 echo "dev: daap-operator running (metrics on 127.0.0.1:${DAAP_OPERATOR_METRICS_PORT:-8081})"
 
 cat >"$dev/env" <<ENV

@@ -22,6 +22,8 @@
 #include "hack/devcluster/store.h"
 #include "hack/devcluster/tls.h"
 #include "lib/base/clock.h"
+#include "lib/cli/flags.h"
+#include "lib/cli/process.h"
 #include "lib/json/yaml.h"
 
 extern char** environ;  // NOLINT(readability-identifier-naming)
@@ -30,18 +32,6 @@ namespace {
 
 using daap::Error;
 using daap::Result;
-
-std::map<std::string, std::string> environment() {
-  std::map<std::string, std::string> env;
-  for (char** entry = environ; *entry != nullptr; ++entry) {
-    const std::string text(*entry);
-    const size_t equals = text.find('=');
-    if (equals != std::string::npos) {
-      env.emplace(text.substr(0, equals), text.substr(equals + 1));
-    }
-  }
-  return env;
-}
 
 Result<std::string> readFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -142,15 +132,16 @@ Result<void> installCrds(daap::devcluster::Api& api,
 
 int run(int argc, char** argv) {
   Result<daap::devcluster::Options> parsed =
-      daap::devcluster::parseOptions(argc, argv, environment());
+      daap::devcluster::parseOptions(argc, argv, daap::cli::environmentOf(environ));
   if (!parsed) {
     std::cerr << "devcluster: " << parsed.error().message << "\n";
     return 2;
   }
   const daap::devcluster::Options& options = *parsed;
-  FLAGS_logtostderr = true;
-  FLAGS_v = options.verbosity;
-  google::InitGoogleLogging(argv[0]);
+  daap::cli::initLogging(argv[0], options.verbosity);
+  // Before the store, the CNPG stand-in and the server start their threads, which inherit it.
+  const daap::cli::StopSignals stop_signals;
+  signal(SIGPIPE, SIG_IGN);
 
   if (!options.data_dir.empty()) {
     std::error_code ec;
@@ -228,14 +219,6 @@ int run(int argc, char** argv) {
     }
   }
 
-  // Block the stop signals before any thread starts so only sigwait sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
   daap::devcluster::HttpServer::Options server_options;
   server_options.address = options.address;
   server_options.port = options.port;
@@ -263,9 +246,7 @@ int run(int argc, char** argv) {
   LOG(INFO) << "devcluster serving url=" << url << " data_dir=" << options.data_dir.string();
   std::cout << "devcluster ready " << url << std::endl;
 
-  int received = 0;
-  sigwait(&stop_signals, &received);
-  LOG(INFO) << "devcluster stopping signal=" << received;
+  stop_signals.wait();
   // Controllers first (they write), then the store: closing it ends every watch at once, so
   // the server's connections drain promptly once their sockets are shut down.
   if (cnpg != nullptr) {

@@ -1,9 +1,10 @@
 #include "hack/devcluster/options.h"
 
 #include <cctype>
-#include <sstream>
 
 #include <boost/program_options.hpp>
+
+#include "lib/cli/flags.h"
 
 namespace daap::devcluster {
 
@@ -84,36 +85,9 @@ Result<Options> parseOptions(int argc, const char* const* argv,
       "cnpg-ready-after", po::value(&cnpg_ready_after)->default_value(cnpg_ready_after),
       "fast mode: how long a Cluster takes to become healthy and a Backup to complete "
       "(e.g. 1s, 250ms, 0)");
-  po::variables_map values;
-  try {
-    po::store(po::parse_command_line(argc, argv, flags), values);
-    // Flags win: store() keeps the first value it sees, so the environment goes second.
-    // DAAP_DEVCLUSTER_DATA_DIR=x becomes --data-dir=x.
-    std::vector<std::string> from_env;
-    const std::string prefix = "DAAP_DEVCLUSTER_";
-    for (const auto& [variable, value] : env) {
-      if (variable.rfind(prefix, 0) != 0) {
-        continue;
-      }
-      std::string flag = variable.substr(prefix.size());
-      for (char& c : flag) {
-        c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      }
-      if (flags.find_nothrow(flag, false) != nullptr) {
-        from_env.push_back("--" + flag);
-        from_env.back() += '=';
-        from_env.back() += value;
-      }
-    }
-    po::store(po::command_line_parser(from_env).options(flags).run(), values);
-    po::notify(values);
-  } catch (const po::error& error) {
-    return Error::invalidArgument(error.what());
-  }
-  if (values.count("help") > 0) {
-    std::ostringstream help;
-    help << flags;
-    return Error::invalidArgument(help.str());
+  // DAAP_DEVCLUSTER_DATA_DIR=x counts as --data-dir=x unless the command line gives that flag.
+  if (Result<void> parsed = cli::parseFlags(flags, argc, argv, env, "DAAP_DEVCLUSTER_"); !parsed) {
+    return parsed.error();
   }
   if (port < 0 || port > 65535) {
     return Error::invalidArgument("--port must be between 0 and 65535");
