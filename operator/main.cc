@@ -10,6 +10,7 @@
 
 #include "lib/base/clock.h"
 #include "lib/cli/flags.h"
+#include "lib/cli/memory.h"
 #include "lib/cli/process.h"
 #include "lib/kube/client.h"
 #include "lib/kube/config.h"
@@ -26,6 +27,7 @@ std::string lookup(const std::map<std::string, std::string>& env, const std::str
 }
 
 int run(int argc, char** argv) {
+  daap::cli::tuneMalloc();
   const std::map<std::string, std::string> env = daap::cli::environmentOf(environ);
   daap::Result<daap::controller::Options> parsed = daap::controller::parseOptions(argc, argv, env);
   if (!parsed) {
@@ -36,6 +38,7 @@ int run(int argc, char** argv) {
   daap::cli::initLogging(argv[0], options.verbosity);
   // Before any thread starts: threads inherit the blocked signals, so only the waiter sees them.
   const daap::cli::StopSignals stop_signals;
+  const daap::cli::HeapTrimmer heap_trimmer;
 
   daap::kube::ConfigSource source;
   if (!options.in_cluster) {

@@ -96,6 +96,8 @@ Manager::Manager(const Options& options, kube::Client& client, const Clock& cloc
     informer_options.namespace_ = std::move(namespace_);
     informer_options.label_selector = std::move(selector);
     informer_options.resync = resync ? options_.resync : std::chrono::milliseconds{0};
+    // Thousands of small objects, each read a few times per resync: text halves the memory.
+    informer_options.serialized = true;
     // Objects DAAP renders (selected by its managed-by label) are cached as digests.
     if (const json::Value* shape = shapes_.forKind(resource.kind);
         shape != nullptr && informer_options.label_selector == managed) {

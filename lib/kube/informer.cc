@@ -108,11 +108,26 @@ std::string objectKey(const json::Value& object) {
 }
 
 // A cached object and the resourceVersion it was stored at (kept apart from the object, so a
-// relist can compare versions whatever the projection kept).
+// relist can compare versions whatever the projection kept). A serialized informer stores only
+// `text`; the object is kept while the entry travels to the handlers.
 struct Entry {
   CachedObject object;
+  std::string text;
   std::string resource_version;
 };
+
+// An object parsed from the text a serialized informer stored, in one right-sized pool.
+CachedObject parseCompact(const std::string& text) {
+  // Parsed values take about 1.6 times their text; the pool grows should that be short.
+  auto holder = std::make_shared<CompactDocument>(text.size() * 2 + 64);
+  holder->document.Parse(text.data(), text.size());
+  CHECK(!holder->document.HasParseError()) << "cached text does not parse";  // We wrote it.
+  return {holder, &holder->document};
+}
+
+CachedObject load(const Entry& entry) {
+  return entry.object != nullptr ? entry.object : parseCompact(entry.text);
+}
 
 // What the reflector thread hands to the dispatch thread, in the order it happened.
 struct Delta {
@@ -184,7 +199,7 @@ public:
     const std::string key = storeKey(namespace_, name);
     const std::shared_lock lock(store_mu_);
     const auto found = store_.find(key);
-    return found == store_.end() ? nullptr : found->second.object;
+    return found == store_.end() ? nullptr : load(found->second);
   }
 
   std::vector<CachedObject> list() const {
@@ -192,7 +207,7 @@ public:
     std::vector<CachedObject> objects;
     objects.reserve(store_.size());
     for (const auto& [key, entry] : store_) {
-      objects.push_back(entry.object);
+      objects.push_back(load(entry));
     }
     return objects;
   }
@@ -220,6 +235,8 @@ private:
   bool sleepFor(std::chrono::milliseconds delay, const std::stop_token& stop) const;
   Entry cache(const json::Value& object);
   CachedObject compact(const json::Value& value);
+  // What the store keeps of an entry: without its parsed object when serialized.
+  Entry storedForm(Entry entry) const;
   void push(Delta delta);
 
   // Dispatch thread.
@@ -456,6 +473,16 @@ Entry Informer::Impl::cache(const json::Value& object) {
   } else {
     entry.object = compact(object);
   }
+  if (options_.serialized) {
+    entry.text = json::serialize(*entry.object);
+  }
+  return entry;
+}
+
+Entry Informer::Impl::storedForm(Entry entry) const {
+  if (options_.serialized) {
+    entry.object = nullptr;
+  }
   return entry;
 }
 
@@ -555,9 +582,9 @@ void Informer::Impl::apply(Delta& delta) {
           if (found->second.resource_version == delta.entry.resource_version) {
             return;  // Seen already (a repeated event): nothing changed.
           }
-          old_object = std::move(found->second.object);
+          old_object = load(found->second);
         }
-        found->second = delta.entry;
+        found->second = storedForm(delta.entry);
       }
       notify(old_object, delta.entry.object);
       return;
@@ -588,16 +615,16 @@ void Informer::Impl::replace(Delta& delta) {
     if (found == store_.end()) {
       changes.emplace_back(nullptr, entry.object);
     } else if (found->second.resource_version != entry.resource_version) {
-      changes.emplace_back(found->second.object, entry.object);
+      changes.emplace_back(load(found->second), entry.object);
     } else {
       entry = found->second;  // Unchanged: keep the object handlers already have.
     }
-    next.insert_or_assign(std::move(key), std::move(entry));
+    next.insert_or_assign(std::move(key), storedForm(std::move(entry)));
   }
   delta.items.clear();
   for (const auto& [key, entry] : store_) {
     if (!next.contains(key)) {
-      changes.emplace_back(entry.object, nullptr);
+      changes.emplace_back(load(entry), nullptr);
     }
   }
   {
@@ -612,13 +639,11 @@ void Informer::Impl::replace(Delta& delta) {
 }
 
 void Informer::Impl::resync() {
-  std::vector<CachedObject> objects;
-  objects.reserve(store_.size());
+  VLOG(1) << "informer resync resource=" << resource_.plural << " objects=" << store_.size();
+  // The dispatcher is the store's only writer, so it walks the store unlocked while handlers read
+  // it. One object at a time: a serialized store parses each as it goes, never all at once.
   for (const auto& [key, entry] : store_) {
-    objects.push_back(entry.object);
-  }
-  VLOG(1) << "informer resync resource=" << resource_.plural << " objects=" << objects.size();
-  for (const CachedObject& object : objects) {
+    const CachedObject object = load(entry);
     notify(object, object);
   }
 }

@@ -33,6 +33,10 @@ struct InformerOptions {
   // Keeps only what the user needs of each object (e.g. metadata and spec); null keeps the
   // whole object. Must keep metadata.namespace, name and resourceVersion.
   std::function<json::Document(const json::Value& object)> projection;
+  // Keep each cached object as its JSON text and parse it on every read (get, list, handlers'
+  // old objects, resyncs): about half the memory of a parsed document for a few microseconds
+  // per read. For large caches of small objects read now and then, as a controller's.
+  bool serialized = false;
   int64_t page_size = 500;  // List page size.
   std::chrono::milliseconds backoff_base{std::chrono::milliseconds(200)};
   std::chrono::milliseconds backoff_max{std::chrono::seconds(30)};

@@ -144,7 +144,11 @@ private:
     seen.new_object = new_object;
     seen.synced = informer_.hasSynced();
     const CachedObject stored = informer_.get("default", seen.name);
-    seen.store_current = type == "delete" ? stored == nullptr : stored == new_object;
+    // The same object, or (from a serialized store) an equal one.
+    seen.store_current =
+        type == "delete"
+            ? stored == nullptr
+            : stored == new_object || (stored != nullptr && json::equal(*stored, *new_object));
     const std::lock_guard lock(mu_);
     seen_.push_back(std::move(seen));
   }
@@ -458,6 +462,44 @@ TEST_F(InformerIntegrationTest, ResyncCallsUpdateWithTheCachedObject) {
 
   clock.advance(std::chrono::minutes(1));
   ASSERT_TRUE(waitUntil([&] { return recorder.count() == 9; }));
+}
+
+TEST_F(InformerIntegrationTest, SerializedStoreGivesEqualObjectsEverywhere) {
+  createAll(*client_, {"a", "b"}, "1");
+  FakeClock clock(std::chrono::system_clock::now());
+  InformerOptions options;
+  options.serialized = true;
+  options.resync = std::chrono::minutes(1);
+  std::unique_ptr<Informer> informer = this->informer(options, clock);
+  Recorder recorder(*informer);
+  informer->addHandlers(recorder.handlers());
+  informer->start();
+  ASSERT_TRUE(informer->waitForSync(kDeadline));
+
+  setValue(*client_, "a", "2");
+  ASSERT_TRUE(client_->remove(kConfigMaps, "default", "b"));
+  ASSERT_TRUE(waitUntil([&] { return recorder.count() == 4; }));
+  const std::vector<Seen> seen = recorder.seen();
+  EXPECT_EQ(seen[2].type, "update");
+  EXPECT_EQ(valueOf(seen[2].old_object), "1");  // Parsed back from the stored text.
+  EXPECT_EQ(valueOf(seen[2].new_object), "2");
+  EXPECT_EQ(seen[3].type, "delete");
+  EXPECT_EQ(valueOf(seen[3].old_object), "1");
+  for (const Seen& s : seen) {
+    EXPECT_TRUE(s.store_current) << s.type << " " << s.name;
+  }
+  const CachedObject a = informer->get("default", "a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_TRUE(json::equal(*a, *seen[2].new_object));
+  EXPECT_EQ(resourceVersionOf(*a), resourceVersionOf(*seen[2].new_object));
+  ASSERT_EQ(informer->list().size(), 1U);
+  EXPECT_EQ(informer->get("default", "b"), nullptr);
+
+  clock.advance(std::chrono::minutes(1));
+  ASSERT_TRUE(waitUntil([&] { return recorder.count() == 5; }));
+  const Seen resynced = recorder.seen().back();
+  EXPECT_EQ(resynced.type, "update");
+  EXPECT_EQ(valueOf(resynced.new_object), "2");
 }
 
 TEST_F(InformerIntegrationTest, StopEndsAnIdleWatchAndIsIdempotent) {
