@@ -1,42 +1,12 @@
 #include "gateway/options.h"
 
-#include <cctype>
-#include <sstream>
-#include <vector>
-
 #include <boost/program_options.hpp>
+
+#include "lib/cli/flags.h"
 
 namespace daap::gateway {
 
 namespace po = boost::program_options;
-
-namespace {
-
-// DAAP_WORKER_THREADS=x becomes --worker-threads=x when that flag exists.
-std::vector<std::string> flagsFromEnvironment(const po::options_description& flags,
-                                              const std::map<std::string, std::string>& env) {
-  std::vector<std::string> from_env;
-  const std::string prefix = "DAAP_";
-  for (const auto& [variable, value] : env) {
-    if (variable.rfind(prefix, 0) != 0) {
-      continue;
-    }
-    std::string flag = variable.substr(prefix.size());
-    for (char& c : flag) {
-      c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    if (flags.find_nothrow(flag, false) != nullptr) {
-      std::string argument = "--";
-      argument += flag;
-      argument += '=';
-      argument += value;
-      from_env.push_back(std::move(argument));
-    }
-  }
-  return from_env;
-}
-
-}  // namespace
 
 Result<Options> parseOptions(int argc, const char* const* argv,
                              const std::map<std::string, std::string>& env) {
@@ -106,20 +76,9 @@ Result<Options> parseOptions(int argc, const char* const* argv,
       "access-log", po::value(&options.access_log)->default_value(true),
       "log one line per request (true|false)")("v", po::value(&options.verbosity)->default_value(0),
                                                "log verbosity (glog --v)");
-  po::variables_map values;
-  try {
-    po::store(po::parse_command_line(argc, argv, flags), values);
-    // store() keeps the first value it sees: flags, then the environment.
-    po::store(po::command_line_parser(flagsFromEnvironment(flags, env)).options(flags).run(),
-              values);
-    po::notify(values);
-  } catch (const po::error& error) {
-    return Error::invalidArgument(error.what());
-  }
-  if (values.count("help") > 0) {
-    std::ostringstream help;
-    help << flags;
-    return Error::invalidArgument(help.str());
+  // DAAP_WORKER_THREADS=3 counts as --worker-threads=3 unless the command line gives that flag.
+  if (Result<void> parsed = cli::parseFlags(flags, argc, argv, env); !parsed) {
+    return parsed.error();
   }
   if (options.database_url.empty()) {
     return Error::invalidArgument("--database-url (or DAAP_DATABASE_URL) is required");

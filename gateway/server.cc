@@ -1,5 +1,9 @@
 #include "gateway/server.h"
 
+#include <unistd.h>
+
+#include <array>
+#include <charconv>
 #include <chrono>
 #include <utility>
 
@@ -79,6 +83,10 @@ Gateway::Gateway(const Dependencies& deps)
           "daap_gateway_request_duration_seconds",
           "Time from the request read to the response written, by route.", {"route"},
           {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})) {
+  if (deps.options.access_log) {
+    access_log_ = std::make_unique<AccessLog>(STDERR_FILENO);  // glog's stream.
+    access_log_->start();
+  }
   const std::unordered_map<std::string_view, ApiHandler> handlers = {
       {"database.create",
        [this](Call& c) {
@@ -153,8 +161,33 @@ Gateway::Gateway(const Dependencies& deps)
          return audit_logs_.list(c);
        }},
   };
+  // The audit writer's queue and what it lost, so a PostgreSQL that cannot keep up (requests
+  // slowed by backpressure) or is down (rows dropped after the wait) shows on /metrics.
+  AuditWriter& audit = deps.audit;
+  deps.metrics.callbackGauge("daap_gateway_audit_queue_rows",
+                             "Audit rows waiting to be written to PostgreSQL.",
+                             [&audit] { return static_cast<double>(audit.stats().queued); });
+  deps.metrics.callbackGauge("daap_gateway_audit_rows_written",
+                             "Audit rows written to PostgreSQL since start.",
+                             [&audit] { return static_cast<double>(audit.stats().written); });
+  deps.metrics.callbackGauge(
+      "daap_gateway_audit_rows_dropped",
+      "Audit rows lost since start (queue full for too long or PostgreSQL down at shutdown).",
+      [&audit] { return static_cast<double>(audit.stats().dropped); });
+  deps.metrics.callbackGauge("daap_gateway_audit_backpressure_waits",
+                             "Requests that waited for room in the full audit queue since start.",
+                             [&audit] { return static_cast<double>(audit.stats().waited); });
+  // The hot read, GET /databases/{id}, answered on the I/O thread when the key is cached and
+  // the database is in the in-process index (the common case): no hop to a worker and back.
+  const std::unordered_map<std::string_view, FastApiHandler> fast_handlers = {
+      {"database.get",
+       [this](Call& c) {
+         return databases_.getCached(c);
+       }},
+  };
   for (const Route& route : routeTable()) {
     http::Handler handler;
+    http::FastHandler fast_handler;
     if (route.name == "health") {
       handler = [this](http::Request& request) {
         return health(request);
@@ -175,53 +208,96 @@ Gateway::Gateway(const Dependencies& deps)
       handler = [this, &route, api = found->second](http::Request& request) {
         return serve(route, api, request);
       };
+      if (auto fast = fast_handlers.find(route.name); fast != fast_handlers.end()) {
+        fast_handler = [this, &route, api = fast->second](http::Request& request) {
+          return serveFast(route, api, request);
+        };
+      }
     }
-    router_.add(route.method, std::string(route.path), std::string(route.name), std::move(handler));
+    router_.add(route.method, std::string(route.path), std::string(route.name), std::move(handler),
+                std::move(fast_handler));
   }
 }
 
-http::Response Gateway::serve(const Route& route, const ApiHandler& handler,
-                              http::Request& request) {
+pg::AuditEntry Gateway::auditEntryOf(const Route& route, const http::Request& request) {
   pg::AuditEntry audit;
   audit.request_id = request.request_id;
   audit.action = std::string(route.name);
   audit.resource_type = std::string(route.resource_type);
   audit.resource_id = std::string(request.pathParam("id"));
-  http::Response response;
-  Result<Caller> caller = deps_.authenticator.authenticate(request.header("X-API-Key"));
-  if (!caller) {
-    response = errorResponse(caller.error(), request.request_id);
-  } else {
-    audit.team = caller->principal.team;
-    audit.key_id = caller->key_uuid;
-    audit.role = std::string(auth::roleName(caller->principal.role));
-    const bool precheck = !decidedByHandler(*route.action);
-    if (precheck &&
-        auth::authorize(caller->principal, *route.action, std::nullopt) != auth::Decision::Allow) {
-      response = errorResponse(forbidden("the " + audit.role + " role may not " + audit.action),
-                               request.request_id);
-    } else {
-      Call call{request, *caller, {}};
-      Result<Reply> reply = handler(call);
-      if (!call.resource_id.empty()) {
-        audit.resource_id = call.resource_id;
-      }
-      if (reply) {
-        response = http::Response::json(reply->status, renderData(reply->data, request.request_id,
-                                                                  reply->list, reply->next_cursor));
-      } else {
-        if (reply.error().code == ErrorCode::Internal ||
-            reply.error().code == ErrorCode::Unavailable) {
-          LOG_EVERY_N(WARNING, 10)
-              << "request failed route=" << route.name << " request_id=" << request.request_id
-              << " error=" << reply.error().toString();
-        }
-        response = errorResponse(reply.error(), request.request_id);
-      }
-    }
+  return audit;
+}
+
+http::Response Gateway::respond(const Route& route, Result<Reply> reply, const Call& call,
+                                pg::AuditEntry& audit) {
+  if (!call.resource_id.empty()) {
+    audit.resource_id = call.resource_id;
   }
-  audit.outcome = response.status;
+  if (reply) {
+    return http::Response::json(reply->status, renderData(reply->data, call.request.request_id,
+                                                          reply->list, reply->next_cursor));
+  }
+  if (reply.error().code == ErrorCode::Internal || reply.error().code == ErrorCode::Unavailable) {
+    LOG_EVERY_N(WARNING, 10) << "request failed route=" << route.name
+                             << " request_id=" << call.request.request_id
+                             << " error=" << reply.error().toString();
+  }
+  return errorResponse(reply.error(), call.request.request_id);
+}
+
+std::optional<http::Response> Gateway::deny(const Route& route, const Result<Caller>& caller,
+                                            const http::Request& request, pg::AuditEntry& audit) {
+  if (!caller) {
+    return errorResponse(caller.error(), request.request_id);
+  }
+  audit.team = caller->principal.team;
+  audit.key_id = caller->key_uuid;
+  audit.role = std::string(auth::roleName(caller->principal.role));
+  const bool precheck = !decidedByHandler(*route.action);
+  if (precheck &&
+      auth::authorize(caller->principal, *route.action, std::nullopt) != auth::Decision::Allow) {
+    return errorResponse(forbidden("the " + audit.role + " role may not " + audit.action),
+                         request.request_id);
+  }
+  return std::nullopt;
+}
+
+http::Response Gateway::serve(const Route& route, const ApiHandler& handler,
+                              http::Request& request) {
+  pg::AuditEntry audit = auditEntryOf(route, request);
+  const Result<Caller> caller = deps_.authenticator.authenticate(request.header("X-API-Key"));
+  std::optional<http::Response> response = deny(route, caller, request, audit);
+  if (!response) {
+    Call call{request, *caller, {}};
+    Result<Reply> reply = handler(call);
+    response = respond(route, std::move(reply), call, audit);
+  }
+  audit.outcome = response->status;
   deps_.audit.record(std::move(audit));
+  return std::move(*response);
+}
+
+std::optional<http::Response> Gateway::serveFast(const Route& route, const FastApiHandler& handler,
+                                                 http::Request& request) {
+  const std::optional<Result<Caller>> caller =
+      deps_.authenticator.authenticateCached(request.header("X-API-Key"));
+  if (!caller) {
+    return std::nullopt;  // The key must be looked up in PostgreSQL.
+  }
+  pg::AuditEntry audit = auditEntryOf(route, request);
+  std::optional<http::Response> response = deny(route, *caller, request, audit);
+  if (!response) {
+    Call call{request, **caller, {}};
+    std::optional<Result<Reply>> reply = handler(call);
+    if (!reply) {
+      return std::nullopt;  // Not in memory: the worker asks PostgreSQL.
+    }
+    response = respond(route, std::move(*reply), call, audit);
+  }
+  audit.outcome = response->status;
+  if (!deps_.audit.tryRecord(audit)) {
+    return std::nullopt;  // The audit queue is full: the worker waits for room, not this thread.
+  }
   return response;
 }
 
@@ -300,11 +376,20 @@ void Gateway::observe(const http::Exchange& exchange) {
     audit.outcome = exchange.status;
     deps_.audit.record(std::move(audit));
   }
-  if (deps_.options.access_log) {
-    LOG(INFO) << "request method=" << method << " route=" << route << " status=" << status
-              << " elapsed_ms="
-              << std::chrono::duration<double, std::milli>(exchange.duration).count()
-              << " request_id=" << exchange.request_id << " remote=" << exchange.remote_address;
+  if (access_log_ != nullptr) {
+    std::string line =
+        "request method=" + method + " route=" + route + " status=" + status + " elapsed_ms=";
+    std::array<char, 32> elapsed{};
+    const auto [end, ec] =
+        std::to_chars(elapsed.data(), elapsed.data() + elapsed.size(),
+                      std::chrono::duration<double, std::milli>(exchange.duration).count(),
+                      std::chars_format::fixed, 3);
+    line.append(elapsed.data(), end);
+    line += " request_id=";
+    line += exchange.request_id;
+    line += " remote=";
+    line += exchange.remote_address;
+    access_log_->write(line);
   }
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -13,6 +14,7 @@
 #include "gateway/handlers/common.h"
 #include "gateway/handlers/databases.h"
 #include "gateway/handlers/tiers.h"
+#include "gateway/middleware/access_log.h"
 #include "gateway/middleware/audit_writer.h"
 #include "gateway/middleware/authenticator.h"
 #include "gateway/mirror/mirror.h"
@@ -70,7 +72,20 @@ public:
   http::ServerOptions serverOptions();
 
 private:
+  // A handler's answer from memory alone; nullopt when it would have to block.
+  using FastApiHandler = std::function<std::optional<Result<Reply>>(Call& call)>;
+
   http::Response serve(const Route& route, const ApiHandler& handler, http::Request& request);
+  // serve() on an I/O thread: nullopt (nothing recorded) whenever a step would block, so the
+  // request goes to a worker and serve().
+  std::optional<http::Response> serveFast(const Route& route, const FastApiHandler& handler,
+                                          http::Request& request);
+  static pg::AuditEntry auditEntryOf(const Route& route, const http::Request& request);
+  // The response when the caller is not authenticated or its role may not call the route.
+  static std::optional<http::Response> deny(const Route& route, const Result<Caller>& caller,
+                                            const http::Request& request, pg::AuditEntry& audit);
+  static http::Response respond(const Route& route, Result<Reply> reply, const Call& call,
+                                pg::AuditEntry& audit);
   http::Response health(http::Request& request);
   void observe(const http::Exchange& exchange);
 
@@ -90,6 +105,8 @@ private:
   // Guarded by mu_. Metric handles by "route status" / route, made once each.
   std::unordered_map<std::string, metrics::Counter> request_counters_;
   std::unordered_map<std::string, metrics::Histogram> latency_histograms_;
+  // Null when --access-log=false.
+  std::unique_ptr<AccessLog> access_log_;
 };
 
 }  // namespace daap::gateway

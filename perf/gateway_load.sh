@@ -5,7 +5,8 @@
 #   2. seeds up to $DAAP_BENCH_DATABASES (default 10000) databases the same way;
 #   3. one page of 100 from all of them: GET /databases?limit=100;
 #   4. authenticated GET /databases/{id}, 64 connections.
-# Then prints the gateway's RSS. Results go to perf/RESULTS.md by hand, with the machine.
+# Then prints the audit writer's counters and the gateway's RSS ($DAAP_GATEWAY_PID_FILE, default
+# .dev/gateway.pid). Results go to perf/RESULTS.md by hand, with the machine's load (`uptime`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${DAAP_URL:?source .dev/env first}" "${DAAP_API_KEY:?source .dev/env first}"
@@ -31,7 +32,10 @@ while [[ $(count) -lt $target ]]; do
 done
 echo "databases on the bench tier: $(count)"
 
-echo "== one page of 100 (GET /databases?limit=100&tier=bench)"
+echo "== one page of 100 (GET /databases?limit=100&tier=bench), one client: the page's latency"
+wrk -t1 -c1 -d"$duration" --latency -s perf/wrk/list_databases.lua \
+  "$DAAP_URL/databases?limit=100&tier=bench"
+echo "== the same, 16 connections: throughput (latency is then mostly queueing)"
 wrk -t2 -c16 -d"$duration" --latency -s perf/wrk/list_databases.lua \
   "$DAAP_URL/databases?limit=100&tier=bench"
 
@@ -40,6 +44,9 @@ id=$(curl -fsS "$DAAP_URL/databases?limit=1&tier=bench" -H "X-API-Key: $DAAP_API
 echo "== GET /databases/$id (64 connections)"
 wrk -t2 -c64 -d"$duration" --latency -s perf/wrk/get_database.lua "$DAAP_URL/databases/$id"
 
-if [[ -f .dev/gateway.pid ]]; then
-  echo "gateway RSS: $(ps -o rss= -p "$(cat .dev/gateway.pid)") KiB"
+# Every request above wrote one audit row: none may have been dropped.
+curl -fsS "$DAAP_URL/metrics" | grep -E '^daap_gateway_audit_' || true
+pid_file=${DAAP_GATEWAY_PID_FILE:-.dev/gateway.pid}
+if [[ -f "$pid_file" ]]; then
+  echo "gateway RSS: $(ps -o rss= -p "$(cat "$pid_file")") KiB"
 fi

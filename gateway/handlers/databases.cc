@@ -210,18 +210,15 @@ Result<Reply> DatabaseHandlers::admitAndCreate(Call& call, const NewDatabase& da
     return Error::internal("tier " + database.tier + " cannot be read: " + decoded.error().message);
   }
   // Names are unique among active databases, whichever namespace they live in.
-  pg::DatabaseFilter filter;
-  filter.name_prefix = database.name;
-  Result<pg::Page<pg::DatabaseRecord>> same_name = repository_.listDatabases(filter, {{}, 100});
-  if (!same_name) {
-    return same_name.error();
+  // An exact-name lookup: a prefix list read (and decoded) up to 100 whole rows per create.
+  Result<bool> taken = repository_.activeNameExists(database.name);
+  if (!taken) {
+    return taken.error();
   }
-  for (const pg::DatabaseRecord& existing : same_name->items) {
-    if (existing.name == database.name && existing.phase != "Deleted") {
-      Error error = Error::alreadyExists("a database named " + database.name + " already exists");
-      error.causes.push_back({"name", "FieldValueDuplicate", "already in use"});
-      return error;
-    }
+  if (*taken) {
+    Error error = Error::alreadyExists("a database named " + database.name + " already exists");
+    error.causes.push_back({"name", "FieldValueDuplicate", "already in use"});
+    return error;
   }
   const std::string namespace_name = namespaceFor(database.owner_team);
   const model::Usage demand = model::demandOf(decoded->parameters);
@@ -344,15 +341,35 @@ Result<std::shared_ptr<const pg::DatabaseRecord>> DatabaseHandlers::visible(Call
     }
     record = std::make_shared<const pg::DatabaseRecord>(std::move(*stored));
   }
+  return visibleTo(call, action, std::move(record));
+}
+
+Result<std::shared_ptr<const pg::DatabaseRecord>> DatabaseHandlers::visibleTo(
+    Call& call, auth::Action action, std::shared_ptr<const pg::DatabaseRecord> record) {
   const auth::Decision decision =
       auth::authorize(call.caller.principal, action, record->owner_team);
   if (decision == auth::Decision::Hidden) {
-    return notFound("database " + id);  // Exactly as if it did not exist.
+    // Exactly as if it did not exist.
+    return notFound("database " + std::string(call.request.pathParam("id")));
   }
   if (decision == auth::Decision::Forbidden) {
     return forbidden("this role may not do that");
   }
   return record;
+}
+
+std::optional<Result<Reply>> DatabaseHandlers::getCached(Call& call) {
+  std::shared_ptr<const pg::DatabaseRecord> found =
+      mirror_.findDatabase(call.request.pathParam("id"));
+  if (found == nullptr) {
+    return std::nullopt;
+  }
+  Result<std::shared_ptr<const pg::DatabaseRecord>> record =
+      visibleTo(call, auth::Action::DatabaseGet, std::move(found));
+  if (!record) {
+    return Result<Reply>(record.error());
+  }
+  return Result<Reply>(Reply::of(200, databaseView(**record)));
 }
 
 Result<Reply> DatabaseHandlers::get(Call& call) {

@@ -36,6 +36,9 @@ public:
   Result<Reply> create(Call& call);
   Result<Reply> list(Call& call);
   Result<Reply> get(Call& call);
+  // get() from the in-process index alone, never blocking: nullopt when the index does not
+  // hold the id (get() then asks PostgreSQL).
+  std::optional<Result<Reply>> getCached(Call& call);
   Result<Reply> update(Call& call);
   Result<Reply> destroy(Call& call);
   Result<Reply> unfreeze(Call& call);
@@ -60,6 +63,9 @@ private:
   Result<void> ensureNamespace(const std::string& namespace_name, const std::string& team);
   // The database `call`'s path names, if the caller may see it (404 otherwise).
   Result<std::shared_ptr<const pg::DatabaseRecord>> visible(Call& call, auth::Action action);
+  // The owner-dependent half of visible(), for a record already found.
+  Result<std::shared_ptr<const pg::DatabaseRecord>> visibleTo(
+      Call& call, auth::Action action, std::shared_ptr<const pg::DatabaseRecord> record);
   Result<Reply> patchSpec(Call& call, const pg::DatabaseRecord& record, const json::Document& patch,
                           int status);
 

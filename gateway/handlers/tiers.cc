@@ -73,6 +73,15 @@ json::Value renamed(const json::Value& value, json::Allocator& allocator,
   return json::Value(value, allocator);
 }
 
+// The tier named `name` as the mirror has it; a missing one is the API's 404.
+Result<pg::TierRecord> tierNamed(pg::MirrorRepository& repository, const std::string& name) {
+  Result<pg::TierRecord> tier = repository.getTier(name);
+  if (!tier && tier.error().code == ErrorCode::NotFound) {
+    return notFound("tier " + name);
+  }
+  return tier;
+}
+
 }  // namespace
 
 json::Value tierSpecOf(const json::Value& rest, json::Allocator& allocator) {
@@ -122,6 +131,19 @@ Result<pg::TierRecord> TierHandlers::recordOf(const json::Document& object) {
   return tierRecordOf(object);
 }
 
+Result<pg::TierRecord> TierHandlers::patchTier(const std::string& name,
+                                               const json::Document& patch) {
+  Result<json::Document> patched =
+      kube_.patch(kube::resources::daapTiers(), "", name, kube::PatchType::Merge, patch);
+  if (!patched) {
+    if (patched.error().code == ErrorCode::NotFound) {
+      return notFound("tier " + name);
+    }
+    return patched.error();
+  }
+  return recordOf(*patched);
+}
+
 Result<Reply> TierHandlers::list(Call& call) {
   Result<std::vector<pg::TierRecord>> tiers = repository_.listTiers();
   if (!tiers) {
@@ -137,11 +159,8 @@ Result<Reply> TierHandlers::list(Call& call) {
 }
 
 Result<Reply> TierHandlers::get(Call& call) {
-  Result<pg::TierRecord> tier = repository_.getTier(std::string(call.request.pathParam("id")));
+  Result<pg::TierRecord> tier = tierNamed(repository_, std::string(call.request.pathParam("id")));
   if (!tier) {
-    if (tier.error().code == ErrorCode::NotFound) {
-      return notFound("tier " + std::string(call.request.pathParam("id")));
-    }
     return tier.error();
   }
   return Reply::of(200, tierView(*tier, call.caller.principal.role));
@@ -188,15 +207,7 @@ Result<Reply> TierHandlers::update(Call& call) {
   patch.SetObject();
   auto& a = patch.GetAllocator();
   json::set(patch, "spec", tierSpecOf(*body, a), a);
-  Result<json::Document> patched =
-      kube_.patch(kube::resources::daapTiers(), "", name, kube::PatchType::Merge, patch);
-  if (!patched) {
-    if (patched.error().code == ErrorCode::NotFound) {
-      return notFound("tier " + name);
-    }
-    return patched.error();
-  }
-  Result<pg::TierRecord> record = recordOf(*patched);
+  Result<pg::TierRecord> record = patchTier(name, patch);
   if (!record) {
     return record.error();
   }
@@ -206,11 +217,8 @@ Result<Reply> TierHandlers::update(Call& call) {
 
 Result<Reply> TierHandlers::remove(Call& call) {
   const std::string name(call.request.pathParam("id"));
-  Result<pg::TierRecord> tier = repository_.getTier(name);
+  Result<pg::TierRecord> tier = tierNamed(repository_, name);
   if (!tier) {
-    if (tier.error().code == ErrorCode::NotFound) {
-      return notFound("tier " + name);
-    }
     return tier.error();
   }
   Result<int64_t> users = repository_.countDatabasesUsingTier(name);
@@ -261,11 +269,8 @@ Result<Reply> TierHandlers::quotaReply(const pg::TierRecord& record) {
 }
 
 Result<Reply> TierHandlers::getQuota(Call& call) {
-  Result<pg::TierRecord> tier = repository_.getTier(std::string(call.request.pathParam("id")));
+  Result<pg::TierRecord> tier = tierNamed(repository_, std::string(call.request.pathParam("id")));
   if (!tier) {
-    if (tier.error().code == ErrorCode::NotFound) {
-      return notFound("tier " + std::string(call.request.pathParam("id")));
-    }
     return tier.error();
   }
   return quotaReply(*tier);
@@ -281,15 +286,7 @@ Result<Reply> TierHandlers::putQuota(Call& call) {
   patch.SetObject();
   auto& a = patch.GetAllocator();
   json::set(json::ensureObject(patch, "spec", a), "quota", tierSpecOf(*body, a), a);
-  Result<json::Document> patched =
-      kube_.patch(kube::resources::daapTiers(), "", name, kube::PatchType::Merge, patch);
-  if (!patched) {
-    if (patched.error().code == ErrorCode::NotFound) {
-      return notFound("tier " + name);
-    }
-    return patched.error();
-  }
-  Result<pg::TierRecord> record = recordOf(*patched);
+  Result<pg::TierRecord> record = patchTier(name, patch);
   if (!record) {
     return record.error();
   }

@@ -36,6 +36,9 @@ public:
 
 private:
   Result<pg::TierRecord> recordOf(const json::Document& object);
+  // Merge-patches the DaapTier `name` and records the result like recordOf; a missing tier is
+  // the API's 404.
+  Result<pg::TierRecord> patchTier(const std::string& name, const json::Document& patch);
   Result<Reply> quotaReply(const pg::TierRecord& record);
 
   const Contract& contract_;

@@ -8,8 +8,13 @@
 namespace daap::gateway {
 
 AuditWriter::AuditWriter(pg::AuditRepository& repository, size_t max_queued,
-                         std::chrono::milliseconds drain_timeout)
-    : repository_(repository), max_queued_(max_queued), drain_timeout_(drain_timeout) {}
+                         std::chrono::milliseconds drain_timeout,
+                         std::chrono::milliseconds max_wait, std::chrono::milliseconds linger)
+    : repository_(repository),
+      max_queued_(max_queued),
+      drain_timeout_(drain_timeout),
+      max_wait_(max_wait),
+      linger_(linger) {}
 
 AuditWriter::~AuditWriter() {
   stop();
@@ -29,6 +34,7 @@ void AuditWriter::stop() {
     stopping_ = true;
   }
   wake_.notify_all();
+  room_.notify_all();
   thread_.join();
   std::lock_guard lock(mu_);
   if (!queue_.empty()) {
@@ -38,17 +44,38 @@ void AuditWriter::stop() {
   }
 }
 
+void AuditWriter::pushLocked(pg::AuditEntry&& entry) {
+  queue_.push_back(std::move(entry));
+  // The writer waits for a first row, then lingers until a full batch: only those two moments
+  // need a wake-up (a notify per row costs a futex call per request).
+  if (queue_.size() == 1 || queue_.size() == kMaxBatch) {
+    wake_.notify_one();
+  }
+}
+
 void AuditWriter::record(pg::AuditEntry entry) {
-  {
-    std::lock_guard lock(mu_);
-    if (queue_.size() >= max_queued_) {
+  std::unique_lock lock(mu_);
+  if (queue_.size() >= max_queued_) {
+    ++waited_;
+    wake_.notify_one();
+    if (!room_.wait_for(lock, max_wait_,
+                        [this] { return queue_.size() < max_queued_ || stopping_; }) ||
+        queue_.size() >= max_queued_) {
       ++dropped_;
       LOG_EVERY_N(ERROR, 1000) << "audit queue full, rows dropped total=" << dropped_;
       return;
     }
-    queue_.push_back(std::move(entry));
   }
-  wake_.notify_one();
+  pushLocked(std::move(entry));
+}
+
+bool AuditWriter::tryRecord(pg::AuditEntry& entry) {
+  const std::lock_guard lock(mu_);
+  if (queue_.size() >= max_queued_) {
+    return false;
+  }
+  pushLocked(std::move(entry));
+  return true;
 }
 
 bool AuditWriter::flush(std::chrono::milliseconds timeout) {
@@ -58,7 +85,7 @@ bool AuditWriter::flush(std::chrono::milliseconds timeout) {
 
 AuditWriter::Stats AuditWriter::stats() const {
   std::lock_guard lock(mu_);
-  return {written_, dropped_, queue_.size()};
+  return {written_, dropped_, queue_.size(), waited_};
 }
 
 void AuditWriter::run() {
@@ -69,6 +96,9 @@ void AuditWriter::run() {
     {
       std::unique_lock lock(mu_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (!stopping_ && queue_.size() < kMaxBatch && linger_.count() > 0) {
+        wake_.wait_for(lock, linger_, [this] { return stopping_ || queue_.size() >= kMaxBatch; });
+      }
       if (queue_.empty()) {
         idle_.notify_all();
         return;  // Stopping and drained.
@@ -79,14 +109,15 @@ void AuditWriter::run() {
       if (drain_deadline && std::chrono::steady_clock::now() > *drain_deadline) {
         return;  // stop() counts what is left.
       }
-      const size_t take = std::min<size_t>(queue_.size(), 256);
+      const size_t take = std::min<size_t>(queue_.size(), kMaxBatch);
       batch.assign(std::make_move_iterator(queue_.begin()),
                    std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(take)));
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
       writing_ = true;
     }
-    // One transaction per batch: a row per INSERT would cap request throughput at PostgreSQL's
-    // commit rate.
+    room_.notify_all();
+    // One statement per batch: a row per INSERT (or per round trip) would cap request
+    // throughput at what one connection can execute.
     size_t done = 0;
     Result<void> failure = repository_.appendAll(batch);
     if (failure) {

@@ -18,7 +18,13 @@ Authenticator::Authenticator(pg::ApiKeyRepository& keys, std::string pepper,
                              std::chrono::milliseconds ttl, const Clock& clock)
     : keys_(keys), pepper_(std::move(pepper)), ttl_(ttl), clock_(clock) {}
 
-Result<Caller> Authenticator::authenticate(std::optional<std::string_view> api_key) {
+std::optional<Result<Caller>> Authenticator::authenticateCached(
+    std::optional<std::string_view> api_key) {
+  return fromCache(api_key, true);
+}
+
+std::optional<Result<Caller>> Authenticator::fromCache(std::optional<std::string_view> api_key,
+                                                       bool non_blocking) {
   if (!api_key || api_key->empty()) {
     return unauthenticated();
   }
@@ -26,35 +32,79 @@ Result<Caller> Authenticator::authenticate(std::optional<std::string_view> api_k
   if (!parsed) {
     return unauthenticated();
   }
+  if (ttl_.count() <= 0) {
+    return std::nullopt;
+  }
   const auto now = clock_.monotonicNow();
-  if (ttl_.count() > 0) {
+  // An entry is refreshed once it is half its ttl old, while it still answers: if every
+  // request waited for expiry, all requests in flight at that moment (64 connections' worth)
+  // would look the key up in PostgreSQL at once, every ttl, and make the latency tail.
+  const auto refresh_after = ttl_ / 2;
+  std::string hash;
+  Caller caller;
+  {
     std::lock_guard lock(mu_);
     auto found = cache_.find(parsed->prefix);
-    if (found != cache_.end() && now - found->second.fetched < ttl_) {
-      if (!auth::verifyKey(*api_key, found->second.hash, pepper_)) {
-        return unauthenticated();
-      }
-      return found->second.caller;
+    if (found == cache_.end()) {
+      return std::nullopt;
     }
+    Entry& entry = found->second;
+    const auto age = now - entry.fetched;
+    if (age >= ttl_) {
+      return std::nullopt;
+    }
+    if (age >= refresh_after) {
+      if (!non_blocking) {
+        return std::nullopt;  // The blocking path refreshes.
+      }
+      if (!entry.refresh_claimed) {
+        // This request takes the blocking path (and refreshes); the others keep answering
+        // from the entry until it is replaced.
+        entry.refresh_claimed = true;
+        return std::nullopt;
+      }
+    }
+    hash = entry.hash;
+    caller = entry.caller;
   }
+  // Hashing outside the lock: every request verifies, and they should not queue for it.
+  if (!auth::verifyKey(*api_key, hash, pepper_)) {
+    return unauthenticated();
+  }
+  return caller;
+}
+
+Result<Caller> Authenticator::authenticate(std::optional<std::string_view> api_key) {
+  if (std::optional<Result<Caller>> cached = fromCache(api_key, false); cached) {
+    return std::move(*cached);
+  }
+  Result<auth::ParsedKey> parsed = auth::parseKey(*api_key);
+  if (!parsed) {
+    return unauthenticated();
+  }
+  const auto now = clock_.monotonicNow();
   Result<pg::ApiKey> stored = keys_.findByPrefix(parsed->prefix);
   if (!stored) {
     if (stored.error().code == ErrorCode::NotFound) {
+      invalidate(parsed->prefix);  // Deleted: the entry must stop answering at once.
       return unauthenticated();
     }
     return stored.error();
   }
-  if (stored->revoked_at.has_value() || !auth::verifyKey(*api_key, stored->hash, pepper_)) {
+  std::optional<auth::Role> role = auth::parseRole(stored->role);
+  if (stored->revoked_at.has_value() || !role) {
+    // Revoked through another replica: a half-expired entry still in the cache would
+    // otherwise keep answering the other callers until its ttl.
+    invalidate(parsed->prefix);
     return unauthenticated();
   }
-  std::optional<auth::Role> role = auth::parseRole(stored->role);
-  if (!role) {
-    return unauthenticated();
+  if (!auth::verifyKey(*api_key, stored->hash, pepper_)) {
+    return unauthenticated();  // A wrong secret; the entry of the right one stays.
   }
   Caller caller{{stored->prefix, stored->team, *role}, stored->id};
   if (ttl_.count() > 0) {
     std::lock_guard lock(mu_);
-    cache_[stored->prefix] = Entry{stored->hash, caller, now};
+    cache_[stored->prefix] = Entry{stored->hash, caller, now, false};
   }
   return caller;
 }

@@ -33,6 +33,12 @@ public:
   // a caller learns nothing about which); Unavailable when PostgreSQL cannot be asked.
   Result<Caller> authenticate(std::optional<std::string_view> api_key);
 
+  // authenticate() from memory alone, for a caller that must not block: the same answer when
+  // it needs no PostgreSQL lookup (no key, a malformed key, a key cached within `ttl`), and
+  // nullopt when it does. Once an entry is half `ttl` old, one caller gets nullopt (it is to
+  // call authenticate(), which refreshes the entry) while the others still get the answer.
+  std::optional<Result<Caller>> authenticateCached(std::optional<std::string_view> api_key);
+
   // Forgets the key with this prefix (it was just revoked).
   void invalidate(std::string_view prefix);
 
@@ -47,7 +53,13 @@ private:
     std::string hash;
     Caller caller;
     std::chrono::steady_clock::time_point fetched;
+    bool refresh_claimed = false;  // A caller was sent to refresh it.
   };
+
+  // `non_blocking`: authenticateCached(); otherwise authenticate()'s first step, which
+  // declines entries due for a refresh so that it refreshes them.
+  std::optional<Result<Caller>> fromCache(std::optional<std::string_view> api_key,
+                                          bool non_blocking);
 
   pg::ApiKeyRepository& keys_;
   const std::string pepper_;

@@ -49,13 +49,26 @@ public:
   void recordDatabase(const json::Value& database);
   void recordTier(const json::Value& tier);
 
-  // The database with this id as the watch last saw it; null when unknown (or deleted).
+  // The database with this id as the watch last saw it; null when unknown (or deleted). Made
+  // from the cached object on each call: the index shares the informer's objects instead of
+  // holding a second copy of every database (~1.7 KiB each, 17 MiB at 10,000 databases).
   std::shared_ptr<const pg::DatabaseRecord> findDatabase(std::string_view id) const;
   // The DaapTier object named `name` from the watch cache; null when unknown.
   kube::CachedObject findTier(std::string_view name) const;
 
 private:
-  void upsertDatabase(const json::Value& database);
+  // One database of the in-process index.
+  struct Indexed {
+    kube::CachedObject object;  // From the watch: the informer's own copy, shared.
+    // From recordDatabase() (the gateway's own write, before its watch event): the record, so
+    // that the index never holds a full json::Document (a 64 KiB pool each) per create.
+    std::shared_ptr<const pg::DatabaseRecord> record;
+    std::string resource_version;
+  };
+
+  // Mirrors `database` (PostgreSQL row, settled reservation) and indexes it: `object` when it
+  // is the informer's, otherwise the record.
+  void upsertDatabase(const json::Value& database, const kube::CachedObject& object);
   void removeDatabase(const json::Value& database);
   void upsertTier(const json::Value& tier);
   void removeTier(const json::Value& tier);
@@ -71,7 +84,7 @@ private:
   std::atomic<bool> synced_{false};
   mutable std::mutex mu_;
   // Guarded by mu_.
-  std::unordered_map<std::string, std::shared_ptr<const pg::DatabaseRecord>> by_id_;
+  std::unordered_map<std::string, Indexed> by_id_;
   std::jthread resync_;
 };
 

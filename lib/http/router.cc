@@ -45,7 +45,8 @@ bool moreSpecific(const std::vector<std::string>& a, const std::vector<std::stri
 
 }  // namespace
 
-void Router::add(Method method, std::string path_template, std::string name, Handler handler) {
+void Router::add(Method method, std::string path_template, std::string name, Handler handler,
+                 FastHandler fast) {
   CHECK(!path_template.empty() && path_template.front() == '/')
       << "route template must start with '/': " << path_template;
   CHECK(method != Method::Other) << "route needs a concrete method: " << path_template;
@@ -65,10 +66,13 @@ void Router::add(Method method, std::string path_template, std::string name, Han
         << "duplicate route: " << methodName(method) << " " << path_template;
   }
   routes_.push_back(Route{RouteInfo{method, std::move(path_template), std::move(name)},
-                          std::move(segments), std::move(handler)});
+                          std::move(segments), std::move(handler), std::move(fast)});
 }
 
-const Handler* Router::match(Request& request, RouteMiss& miss) const {
+const Handler* Router::match(Request& request, RouteMiss& miss, const FastHandler** fast) const {
+  if (fast != nullptr) {
+    *fast = nullptr;
+  }
   const std::string_view target = request.target;
   const std::string_view raw_path = target.substr(0, target.find('?'));
   const std::vector<std::string_view> segments = splitPath(raw_path);
@@ -119,6 +123,9 @@ const Handler* Router::match(Request& request, RouteMiss& miss) const {
   }
   request.path_params = std::move(params);
   request.route_name = best->info.name;
+  if (fast != nullptr && best->fast) {
+    *fast = &best->fast;
+  }
   return &best->handler;
 }
 

@@ -363,7 +363,8 @@ private:
     request.body = std::move(raw.body());
 
     RouteMiss miss;
-    const Handler* handler = server_.router().match(request, miss);
+    const FastHandler* fast = nullptr;
+    const Handler* handler = server_.router().match(request, miss, &fast);
     if (handler == nullptr) {
       if (miss.status == 405) {
         Response response = render(405, "method_not_allowed", "method not allowed");
@@ -376,6 +377,13 @@ private:
     }
     current_.route_name = request.route_name;
 
+    if (fast != nullptr) {
+      std::optional<Response> answered = runFastHandler(*fast, request);
+      if (answered) {
+        writeResponse(std::move(*answered));
+        return;
+      }
+    }
     if (!server_.hasWorkers()) {
       writeResponse(runHandler(*handler, request));
       return;
@@ -409,6 +417,21 @@ private:
     }
     ServerError error{500, "internal", "internal error", request.request_id};
     return server_.options().render_error(error);
+  }
+
+  // Runs on the I/O thread. A fast path that throws is a bug like a handler that throws, but
+  // the request still gets its chance on a worker.
+  std::optional<Response> runFastHandler(const FastHandler& fast, Request& request) {
+    try {
+      return fast(request);
+    } catch (const std::exception& e) {
+      LOG(ERROR) << "fast handler threw route=" << request.route_name
+                 << " request_id=" << request.request_id << " what=" << e.what();
+    } catch (...) {
+      LOG(ERROR) << "fast handler threw route=" << request.route_name
+                 << " request_id=" << request.request_id << " what=unknown";
+    }
+    return std::nullopt;
   }
 
   Response render(int status, std::string_view code, std::string_view message) {

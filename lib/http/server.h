@@ -83,7 +83,9 @@ struct ServerOptions {
 
 // An HTTP/1.1 server with keep-alive: an io_context run by io_threads threads that only
 // parse and write, and a bounded pool of worker threads that run the router's handlers
-// (requests are posted to the pool, responses posted back to the connection). The router
+// (requests are posted to the pool, responses posted back to the connection). A route's
+// FastHandler, when it has one, is tried first on the I/O thread; only when it declines does
+// the request go to the pool. The router
 // must outlive the server and must not change after start(). start() and stop() are called
 // from one owning thread.
 class Server {

@@ -243,97 +243,133 @@ Result<Usage> MirrorRepository::tierUsage(const std::string& tier) {
       });
 }
 
-Result<bool> MirrorRepository::upsertDatabase(const DatabaseRecord& db) {
+namespace {
+
+// Inputs the upsert statements cannot take.
+Result<void> checkDatabase(const DatabaseRecord& db) {
   if (!detail::isUuid(db.id)) {
     return Error::invalidArgument("database id (metadata.uid) must be a uuid");
   }
   if (!db.restore_source_id.empty() && !detail::isUuid(db.restore_source_id)) {
     return Error::invalidArgument("restore source id must be a uuid");
   }
-  Result<int64_t> rv = detail::parseResourceVersion(db.resource_version);
-  if (!rv) {
+  if (Result<int64_t> rv = detail::parseResourceVersion(db.resource_version); !rv) {
     return std::move(rv).error();
   }
+  return {};
+}
+
+// The upsert of one database inside `txn`; false when a newer version is already there.
+// `db` was checked by checkDatabase().
+bool upsertDatabaseIn(detail::Lease& lease, pqxx::work& txn, const DatabaseRecord& db) {
+  const int64_t rv = *detail::parseResourceVersion(db.resource_version);
   const std::string last_backup = sqlTime(db.last_successful_backup);
   const std::string recoverable = sqlTime(db.first_recoverability_point);
   const std::string target_time = sqlTime(db.restore_target_time);
   const std::string destroyed = sqlTime(db.destroyed_at);
   const std::string created = sqlTimeOrEmpty(db.created_at);
   const std::string port = db.port == 0 ? std::string() : std::to_string(db.port);
-  return detail::inTransaction(
-      *pool_, "mirror database", [&](detail::Lease& lease, pqxx::work& txn) -> Result<bool> {
-        // The object under this namespace/name may have been replaced (deleted and created
-        // again, the deletion unseen): the older one leaves the active set. If a newer one is
-        // already there, this event is the stale one.
-        lease.prepare("mirror_same_name",
-                      "SELECT resource_version FROM databases WHERE namespace = $1 AND name = $2"
-                      " AND id <> $3::uuid AND deleted_at IS NULL FOR UPDATE");
-        for (const pqxx::row& other :
-             txn.exec_prepared("mirror_same_name", db.namespace_name, db.name, db.id)) {
-          if (other[0].as<int64_t>() >= *rv) {
-            return false;
-          }
-        }
-        lease.prepare("mirror_retire_same_name",
-                      "UPDATE databases SET deleted_at = now(), updated_at = now()"
-                      " WHERE namespace = $1 AND name = $2 AND id <> $3::uuid"
-                      " AND deleted_at IS NULL");
-        txn.exec_prepared("mirror_retire_same_name", db.namespace_name, db.name, db.id);
+  // The object under this namespace/name may have been replaced (deleted and created
+  // again, the deletion unseen): the older one leaves the active set. If a newer one is
+  // already there, this event is the stale one.
+  lease.prepare("mirror_same_name",
+                "SELECT resource_version FROM databases WHERE namespace = $1 AND name = $2"
+                " AND id <> $3::uuid AND deleted_at IS NULL FOR UPDATE");
+  for (const pqxx::row& other :
+       txn.exec_prepared("mirror_same_name", db.namespace_name, db.name, db.id)) {
+    if (other[0].as<int64_t>() >= rv) {
+      return false;
+    }
+  }
+  lease.prepare("mirror_retire_same_name",
+                "UPDATE databases SET deleted_at = now(), updated_at = now()"
+                " WHERE namespace = $1 AND name = $2 AND id <> $3::uuid"
+                " AND deleted_at IS NULL");
+  txn.exec_prepared("mirror_retire_same_name", db.namespace_name, db.name, db.id);
 
-        lease.prepare(
-            "mirror_upsert_database",
-            "INSERT INTO databases (id, name, namespace, owner_team, purpose, tier, lifecycle,"
-            " phase, generation, observed_generation, resource_version, host, port, database,"
-            " secret_name, ca_secret_name, sslmode, backup_enabled, last_successful_backup,"
-            " first_recoverability_point, extensions, conditions, provisioned_tier,"
-            " restore_source_id, restore_target_time, destroyed_at, cpu_milli, memory_bytes,"
-            " storage_bytes, counts_toward_quota, created_at)"
-            " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,"
-            " $17, $18, $19::timestamptz, $20::timestamptz, $21::jsonb, $22::jsonb, $23::jsonb,"
-            " $24::uuid, $25::timestamptz, $26::timestamptz, $27, $28, $29, $30,"
-            " coalesce($31::timestamptz, now()))"
-            " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name,"
-            " namespace = EXCLUDED.namespace, owner_team = EXCLUDED.owner_team,"
-            " purpose = EXCLUDED.purpose, tier = EXCLUDED.tier, lifecycle = EXCLUDED.lifecycle,"
-            " phase = EXCLUDED.phase, generation = EXCLUDED.generation,"
-            " observed_generation = EXCLUDED.observed_generation,"
-            " resource_version = EXCLUDED.resource_version, host = EXCLUDED.host,"
-            " port = EXCLUDED.port, database = EXCLUDED.database,"
-            " secret_name = EXCLUDED.secret_name, ca_secret_name = EXCLUDED.ca_secret_name,"
-            " sslmode = EXCLUDED.sslmode, backup_enabled = EXCLUDED.backup_enabled,"
-            " last_successful_backup = EXCLUDED.last_successful_backup,"
-            " first_recoverability_point = EXCLUDED.first_recoverability_point,"
-            " extensions = EXCLUDED.extensions, conditions = EXCLUDED.conditions,"
-            " provisioned_tier = EXCLUDED.provisioned_tier,"
-            " restore_source_id = EXCLUDED.restore_source_id,"
-            " restore_target_time = EXCLUDED.restore_target_time,"
-            " destroyed_at = EXCLUDED.destroyed_at, cpu_milli = EXCLUDED.cpu_milli,"
-            " memory_bytes = EXCLUDED.memory_bytes, storage_bytes = EXCLUDED.storage_bytes,"
-            " counts_toward_quota = EXCLUDED.counts_toward_quota,"
-            " created_at = EXCLUDED.created_at, updated_at = now(), deleted_at = NULL"
-            " WHERE databases.resource_version < EXCLUDED.resource_version");
-        const pqxx::result result = txn.exec_prepared(
-            "mirror_upsert_database", db.id, db.name, db.namespace_name, db.owner_team, db.purpose,
-            db.tier, db.lifecycle, db.phase, db.generation, db.observed_generation, *rv,
-            nullIfEmpty(db.host), nullIfEmpty(port), nullIfEmpty(db.database),
-            nullIfEmpty(db.secret_name), nullIfEmpty(db.ca_secret_name), nullIfEmpty(db.sslmode),
-            db.backup_enabled, nullIfEmpty(last_backup), nullIfEmpty(recoverable),
-            db.extensions_json.empty() ? "[]" : db.extensions_json,
-            db.conditions_json.empty() ? "[]" : db.conditions_json,
-            nullIfEmpty(db.provisioned_tier_json), nullIfEmpty(db.restore_source_id),
-            nullIfEmpty(target_time), nullIfEmpty(destroyed), db.demand.cpu.milli(),
-            detail::quantityBytes(db.demand.memory), detail::quantityBytes(db.demand.storage),
-            db.counts_toward_quota, nullIfEmpty(created));
-        if (result.affected_rows() != 1) {
-          return false;
-        }
-        // The database itself counts from now on: its reservation is settled.
-        lease.prepare("mirror_settle_reservation",
-                      "DELETE FROM quota_reservations WHERE tier = $1 AND namespace = $2"
-                      " AND database_name = $3");
-        txn.exec_prepared("mirror_settle_reservation", db.tier, db.namespace_name, db.name);
-        return true;
-      });
+  lease.prepare(
+      "mirror_upsert_database",
+      "INSERT INTO databases (id, name, namespace, owner_team, purpose, tier, lifecycle,"
+      " phase, generation, observed_generation, resource_version, host, port, database,"
+      " secret_name, ca_secret_name, sslmode, backup_enabled, last_successful_backup,"
+      " first_recoverability_point, extensions, conditions, provisioned_tier,"
+      " restore_source_id, restore_target_time, destroyed_at, cpu_milli, memory_bytes,"
+      " storage_bytes, counts_toward_quota, created_at)"
+      " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,"
+      " $17, $18, $19::timestamptz, $20::timestamptz, $21::jsonb, $22::jsonb, $23::jsonb,"
+      " $24::uuid, $25::timestamptz, $26::timestamptz, $27, $28, $29, $30,"
+      " coalesce($31::timestamptz, now()))"
+      " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name,"
+      " namespace = EXCLUDED.namespace, owner_team = EXCLUDED.owner_team,"
+      " purpose = EXCLUDED.purpose, tier = EXCLUDED.tier, lifecycle = EXCLUDED.lifecycle,"
+      " phase = EXCLUDED.phase, generation = EXCLUDED.generation,"
+      " observed_generation = EXCLUDED.observed_generation,"
+      " resource_version = EXCLUDED.resource_version, host = EXCLUDED.host,"
+      " port = EXCLUDED.port, database = EXCLUDED.database,"
+      " secret_name = EXCLUDED.secret_name, ca_secret_name = EXCLUDED.ca_secret_name,"
+      " sslmode = EXCLUDED.sslmode, backup_enabled = EXCLUDED.backup_enabled,"
+      " last_successful_backup = EXCLUDED.last_successful_backup,"
+      " first_recoverability_point = EXCLUDED.first_recoverability_point,"
+      " extensions = EXCLUDED.extensions, conditions = EXCLUDED.conditions,"
+      " provisioned_tier = EXCLUDED.provisioned_tier,"
+      " restore_source_id = EXCLUDED.restore_source_id,"
+      " restore_target_time = EXCLUDED.restore_target_time,"
+      " destroyed_at = EXCLUDED.destroyed_at, cpu_milli = EXCLUDED.cpu_milli,"
+      " memory_bytes = EXCLUDED.memory_bytes, storage_bytes = EXCLUDED.storage_bytes,"
+      " counts_toward_quota = EXCLUDED.counts_toward_quota,"
+      " created_at = EXCLUDED.created_at, updated_at = now(), deleted_at = NULL"
+      " WHERE databases.resource_version < EXCLUDED.resource_version");
+  const pqxx::result result = txn.exec_prepared(
+      "mirror_upsert_database", db.id, db.name, db.namespace_name, db.owner_team, db.purpose,
+      db.tier, db.lifecycle, db.phase, db.generation, db.observed_generation, rv,
+      nullIfEmpty(db.host), nullIfEmpty(port), nullIfEmpty(db.database),
+      nullIfEmpty(db.secret_name), nullIfEmpty(db.ca_secret_name), nullIfEmpty(db.sslmode),
+      db.backup_enabled, nullIfEmpty(last_backup), nullIfEmpty(recoverable),
+      db.extensions_json.empty() ? "[]" : db.extensions_json,
+      db.conditions_json.empty() ? "[]" : db.conditions_json, nullIfEmpty(db.provisioned_tier_json),
+      nullIfEmpty(db.restore_source_id), nullIfEmpty(target_time), nullIfEmpty(destroyed),
+      db.demand.cpu.milli(), detail::quantityBytes(db.demand.memory),
+      detail::quantityBytes(db.demand.storage), db.counts_toward_quota, nullIfEmpty(created));
+  if (result.affected_rows() != 1) {
+    return false;
+  }
+  // The database itself counts from now on: its reservation is settled.
+  lease.prepare("mirror_settle_reservation",
+                "DELETE FROM quota_reservations WHERE tier = $1 AND namespace = $2"
+                " AND database_name = $3");
+  txn.exec_prepared("mirror_settle_reservation", db.tier, db.namespace_name, db.name);
+  return true;
+}
+
+}  // namespace
+
+Result<bool> MirrorRepository::upsertDatabase(const DatabaseRecord& db) {
+  if (Result<void> valid = checkDatabase(db); !valid) {
+    return std::move(valid).error();
+  }
+  return detail::inTransaction(*pool_, "mirror database",
+                               [&](detail::Lease& lease, pqxx::work& txn) -> Result<bool> {
+                                 return upsertDatabaseIn(lease, txn, db);
+                               });
+}
+
+Result<int64_t> MirrorRepository::upsertDatabases(const std::vector<DatabaseRecord>& databases) {
+  for (const DatabaseRecord& db : databases) {
+    if (Result<void> valid = checkDatabase(db); !valid) {
+      return std::move(valid).error();
+    }
+  }
+  if (databases.empty()) {
+    return int64_t{0};
+  }
+  return detail::inTransaction(*pool_, "mirror databases",
+                               [&](detail::Lease& lease, pqxx::work& txn) -> Result<int64_t> {
+                                 int64_t changed = 0;
+                                 for (const DatabaseRecord& db : databases) {
+                                   changed += upsertDatabaseIn(lease, txn, db) ? 1 : 0;
+                                 }
+                                 return changed;
+                               });
 }
 
 Result<bool> MirrorRepository::markDatabaseDeleted(const std::string& id,
@@ -390,6 +426,17 @@ Result<DatabaseRecord> MirrorRepository::getDatabase(const std::string& id, bool
           return databaseNotFound(id);
         }
         return db;
+      });
+}
+
+Result<bool> MirrorRepository::activeNameExists(const std::string& name) {
+  return detail::inTransaction(
+      *pool_, "check database name", [&](detail::Lease& lease, pqxx::work& txn) -> Result<bool> {
+        // Equality on name is served by databases_name_prefix_idx (text_pattern_ops has =).
+        lease.prepare("mirror_active_name",
+                      "SELECT EXISTS (SELECT 1 FROM databases WHERE name = $1"
+                      " AND deleted_at IS NULL AND phase <> 'Deleted')");
+        return txn.exec_prepared1("mirror_active_name", name)[0].as<bool>();
       });
 }
 

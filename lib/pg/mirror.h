@@ -119,12 +119,18 @@ public:
   // and, when the object was replaced (same namespace and name, another uid), marks the old row
   // deleted.
   Result<bool> upsertDatabase(const DatabaseRecord& database);
+  // upsertDatabase() for each, in order, in one transaction (one commit for a full resync of
+  // thousands); returns how many changed. Any invalid record fails the whole call.
+  Result<int64_t> upsertDatabases(const std::vector<DatabaseRecord>& databases);
   Result<bool> markDatabaseDeleted(const std::string& id, const std::string& resource_version);
   Result<int64_t> markDatabasesDeletedExcept(const std::vector<std::string>& live_ids);
   // NotFound when absent, `id` is not a uuid, or (unless include_deleted) gone.
   Result<DatabaseRecord> getDatabase(const std::string& id, bool include_deleted = false);
   // Ordered by (created_at, id), keyset-paginated.
   Result<Page<DatabaseRecord>> listDatabases(const DatabaseFilter& filter, const PageRequest& page);
+  // Whether a database of this exact name exists, in any namespace, neither gone from the
+  // cluster nor in phase Deleted (names are unique among active databases).
+  Result<bool> activeNameExists(const std::string& name);
 
 private:
   Pool* pool_;

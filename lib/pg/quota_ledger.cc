@@ -1,5 +1,11 @@
 #include "lib/pg/quota_ledger.h"
 
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <utility>
+
 #include "lib/model/quota.h"
 #include "lib/pg/session.h"
 
@@ -33,36 +39,98 @@ Error quotaExceeded(const std::string& tier, const model::QuotaViolation& violat
 
 }  // namespace
 
+struct QuotaLedger::Pending {
+  const ReservationRequest* request;
+  const TierQuota* quota;
+  std::optional<Result<ReservationId>> result;  // Set by the batch's leader, under mu.
+};
+
+struct QuotaLedger::Batches {
+  struct Tier {
+    std::vector<Pending*> waiting;
+    bool leader = false;  // A caller is admitting a batch of this tier.
+  };
+  std::mutex mu;
+  std::condition_variable done;
+  // Guarded by mu. Entries are never erased (tiers are few), so references stay valid.
+  std::unordered_map<std::string, Tier> tiers;
+};
+
+QuotaLedger::QuotaLedger(Pool& pool, std::chrono::seconds ttl)
+    : pool_(&pool), ttl_(ttl), batches_(std::make_unique<Batches>()) {}
+
+QuotaLedger::~QuotaLedger() = default;
+
 Result<ReservationId> QuotaLedger::reserve(const ReservationRequest& request,
                                            const TierQuota& quota) {
   if (request.tier.empty() || request.name.empty()) {
     return Error::invalidArgument("a reservation needs a tier and a database name");
   }
+  Pending mine{&request, &quota, std::nullopt};
+  std::unique_lock lock(batches_->mu);
+  Batches::Tier& tier = batches_->tiers[request.tier];
+  tier.waiting.push_back(&mine);
+  for (;;) {
+    if (mine.result) {
+      return std::move(*mine.result);
+    }
+    if (!tier.leader) {
+      // Nobody is admitting this tier: take everything waiting (this call included) as one
+      // batch. Whoever arrives meanwhile waits for the next batch.
+      tier.leader = true;
+      std::vector<Pending*> batch;
+      batch.swap(tier.waiting);
+      lock.unlock();
+      Result<std::vector<Result<ReservationId>>> results = admit(request.tier, batch);
+      lock.lock();
+      for (size_t i = 0; i < batch.size(); ++i) {
+        batch[i]->result =
+            results ? std::move((*results)[i]) : Result<ReservationId>(results.error());
+      }
+      tier.leader = false;
+      batches_->done.notify_all();
+      continue;
+    }
+    batches_->done.wait(lock);
+  }
+}
+
+Result<std::vector<Result<ReservationId>>> QuotaLedger::admit(const std::string& tier,
+                                                              const std::vector<Pending*>& batch) {
   return detail::inTransaction(
-      *pool_, "reserve quota", [&](detail::Lease& lease, pqxx::work& txn) -> Result<ReservationId> {
-        // Serialises admissions per tier; released at commit, after the insert is visible.
+      *pool_, "reserve quota",
+      [&](detail::Lease& lease, pqxx::work& txn) -> Result<std::vector<Result<ReservationId>>> {
+        // Serialises admissions per tier; released at commit, after the inserts are visible.
         lease.prepare("quota_lock", "SELECT pg_advisory_xact_lock($1, hashtext($2))");
-        txn.exec_prepared("quota_lock", kQuotaLockClass, request.tier);
+        txn.exec_prepared("quota_lock", kQuotaLockClass, tier);
         // Read after the lock: in READ COMMITTED this statement's snapshot includes every
         // reservation committed by whoever held the lock before.
         lease.prepare("quota_held", std::string("SELECT ") + detail::kUsageSums + kHeldSource);
-        const Usage used = detail::readUsage(txn.exec_prepared1("quota_held", request.tier), 0);
-        if (const std::optional<model::QuotaViolation> violation =
-                model::checkQuota(quota, used, request.demand)) {
-          return quotaExceeded(request.tier, *violation);
-        }
+        Usage used = detail::readUsage(txn.exec_prepared1("quota_held", tier), 0);
         lease.prepare("quota_insert",
                       "INSERT INTO quota_reservations (tier, namespace, database_name, databases,"
                       " cpu_milli, memory_bytes, storage_bytes, expires_at)"
                       " VALUES ($1, $2, $3, $4, $5, $6, $7,"
                       " clock_timestamp() + make_interval(secs => $8)) RETURNING id");
-        return txn
-            .exec_prepared1("quota_insert", request.tier, request.namespace_name, request.name,
-                            request.demand.databases, request.demand.cpu.milli(),
-                            detail::quantityBytes(request.demand.memory),
-                            detail::quantityBytes(request.demand.storage),
-                            static_cast<int64_t>(ttl_.count()))[0]
-            .as<ReservationId>();
+        std::vector<Result<ReservationId>> results;
+        results.reserve(batch.size());
+        for (const Pending* pending : batch) {
+          const ReservationRequest& request = *pending->request;
+          if (const std::optional<model::QuotaViolation> violation =
+                  model::checkQuota(*pending->quota, used, request.demand)) {
+            results.emplace_back(quotaExceeded(request.tier, *violation));
+            continue;
+          }
+          results.emplace_back(
+              txn.exec_prepared1("quota_insert", request.tier, request.namespace_name, request.name,
+                                 request.demand.databases, request.demand.cpu.milli(),
+                                 detail::quantityBytes(request.demand.memory),
+                                 detail::quantityBytes(request.demand.storage),
+                                 static_cast<int64_t>(ttl_.count()))[0]
+                  .as<ReservationId>());
+          used += request.demand;  // The next request of the batch sees this one.
+        }
+        return results;
       });
 }
 

@@ -2,7 +2,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "lib/base/result.h"
 #include "lib/pg/pool.h"
@@ -26,14 +28,21 @@ struct ReservationRequest {
 // until it expires.
 class QuotaLedger {
 public:
-  explicit QuotaLedger(Pool& pool, std::chrono::seconds ttl = std::chrono::minutes(2))
-      : pool_(&pool), ttl_(ttl) {}
+  explicit QuotaLedger(Pool& pool, std::chrono::seconds ttl = std::chrono::minutes(2));
+  ~QuotaLedger();
+  QuotaLedger(const QuotaLedger&) = delete;
+  QuotaLedger& operator=(const QuotaLedger&) = delete;
 
   // Admits `request` when mirrored usage + live reservations + demand stays within `quota` in
   // every dimension, serialised per tier (a transaction-scoped advisory lock), so concurrent
   // callers never over-admit. Otherwise QuotaExceeded, with one ErrorCause per exhausted
   // dimension: field "databases" | "cpu" | "memory" | "storage", reason "QuotaExceeded", and a
   // message giving limit, usage and request.
+  // Concurrent calls for one tier in this process are admitted together (group commit): one
+  // caller runs one transaction for every request waiting, in arrival order, each checked
+  // against the usage plus the requests admitted before it. The per-tier lock is held until
+  // the commit has been flushed, so one transaction per request capped admissions at one per
+  // WAL flush; a batch costs the same flush.
   Result<ReservationId> reserve(const ReservationRequest& request, const TierQuota& quota);
   // Drops a reservation; ok when it is already gone (settled, expired or released).
   Result<void> release(ReservationId id);
@@ -43,8 +52,15 @@ public:
   Result<int64_t> purgeExpired();
 
 private:
+  struct Pending;
+  struct Batches;
+  // One transaction admitting `batch` (all of `tier`), in order; a result per request.
+  Result<std::vector<Result<ReservationId>>> admit(const std::string& tier,
+                                                   const std::vector<Pending*>& batch);
+
   Pool* pool_;
   std::chrono::seconds ttl_;
+  std::unique_ptr<Batches> batches_;
 };
 
 }  // namespace daap::pg

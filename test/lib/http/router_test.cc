@@ -122,5 +122,36 @@ TEST(RouterDeathTest, RejectsMalformedTemplatesAndDuplicates) {
       "duplicate route");
 }
 
+TEST(RouterFastHandlerTest, MatchReportsTheRouteFastHandlerOnlyWhereOneWasGiven) {
+  Router router;
+  router.add(Method::Get, "/databases/{id}", "databases.get", answer("slow"),
+             [](Request& request) -> std::optional<Response> {
+               return Response::text(200, "fast " + std::string(request.pathParam("id")));
+             });
+  router.add(Method::Get, "/databases", "databases.list", answer("list"));
+
+  Request get = requestFor(Method::Get, "/databases/db1");
+  RouteMiss miss;
+  const FastHandler* fast = nullptr;
+  const Handler* handler = router.match(get, miss, &fast);
+  ASSERT_NE(handler, nullptr);
+  ASSERT_NE(fast, nullptr);
+  // The router has filled the parameters before the fast handler reads them.
+  std::optional<Response> answered = (*fast)(get);
+  ASSERT_TRUE(answered.has_value());
+  EXPECT_EQ(answered->body, "fast db1");
+  EXPECT_EQ((*handler)(get).body, "slow");
+
+  Request list = requestFor(Method::Get, "/databases");
+  ASSERT_NE(router.match(list, miss, &fast), nullptr);
+  EXPECT_EQ(fast, nullptr);
+
+  Request none = requestFor(Method::Get, "/nope");
+  const FastHandler stale;
+  fast = &stale;  // Must be reset on a miss too.
+  EXPECT_EQ(router.match(none, miss, &fast), nullptr);
+  EXPECT_EQ(fast, nullptr);
+}
+
 }  // namespace
 }  // namespace daap::http

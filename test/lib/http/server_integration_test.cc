@@ -639,6 +639,44 @@ TEST_F(ServerTest, InlineHandlersServeWithoutWorkers) {
   EXPECT_EQ(client.send("GET", url("/hello")).status, 200);
 }
 
+TEST_F(ServerTest, FastHandlerAnswersOnTheIoThreadOrHandsOverToAWorker) {
+  router_.add(
+      Method::Get, "/cache/{key}", "cache",
+      [](Request& request) { return Response::text(200, "worker:" + request.path_params["key"]); },
+      [](Request& request) -> std::optional<Response> {
+        if (request.pathParam("key") != "hit") {
+          return std::nullopt;
+        }
+        return Response::text(200, "fast:hit");
+      });
+  ServerOptions options;
+  options.worker_threads = 1;
+  start(std::move(options));
+  Client client;
+  EXPECT_EQ(client.send("GET", url("/cache/hit")).body, "fast:hit");
+  EXPECT_EQ(client.send("GET", url("/cache/miss")).body, "worker:miss");
+
+  // With the only worker busy, a hit is still answered (it never needs a worker); a miss
+  // waits for the worker.
+  std::future<Reply> slow = std::async(std::launch::async, [this] {
+    Client other;
+    return other.send("GET", url("/slow"));
+  });
+  ASSERT_TRUE(waitFor([this] { return slow_entered_.load(); }, milliseconds(10000)));
+  std::future<Reply> miss = std::async(std::launch::async, [this] {
+    Client other;
+    return other.send("GET", url("/cache/miss"));
+  });
+  const Reply hit = client.send("GET", url("/cache/hit"));
+  EXPECT_EQ(hit.status, 200);
+  EXPECT_EQ(hit.body, "fast:hit");
+  EXPECT_FALSE(hit.header("X-Request-Id").empty());
+  EXPECT_EQ(miss.wait_for(milliseconds(0)), std::future_status::timeout);
+  releaseSlow();
+  EXPECT_EQ(slow.get().body, "slow done");
+  EXPECT_EQ(miss.get().body, "worker:miss");
+}
+
 TEST_F(ServerTest, TakenPortIsAnError) {
   start();
   ServerOptions options;

@@ -222,6 +222,49 @@ TEST_F(MirrorRepositoryTest, ReplacedObjectRetiresTheOldRow) {
   EXPECT_EQ(mirror.getDatabase(uuid(2)).error().code, ErrorCode::NotFound);
 }
 
+TEST_F(MirrorRepositoryTest, ActiveNameExistsMatchesExactNamesOfActiveDatabasesOnly) {
+  MirrorRepository mirror(*pool_);
+  ASSERT_TRUE(*mirror.upsertDatabase(database(1, "10")));  // db-1
+  DatabaseRecord longer = database(2, "10");
+  longer.name = "db-10";
+  ASSERT_TRUE(*mirror.upsertDatabase(longer));
+  DatabaseRecord deleted_phase = database(3, "10", "search");
+  deleted_phase.name = "gone";
+  deleted_phase.phase = "Deleted";
+  ASSERT_TRUE(*mirror.upsertDatabase(deleted_phase));
+  DatabaseRecord removed = database(4, "10", "search");
+  removed.name = "removed";
+  ASSERT_TRUE(*mirror.upsertDatabase(removed));
+  ASSERT_TRUE(*mirror.markDatabaseDeleted(uuid(4), "11"));
+
+  EXPECT_TRUE(*mirror.activeNameExists("db-1"));
+  EXPECT_TRUE(*mirror.activeNameExists("db-10"));
+  EXPECT_FALSE(*mirror.activeNameExists("db-"));  // A prefix is not the name.
+  EXPECT_FALSE(*mirror.activeNameExists("db-100"));
+  EXPECT_FALSE(*mirror.activeNameExists("gone"));
+  EXPECT_FALSE(*mirror.activeNameExists("removed"));
+  EXPECT_FALSE(*mirror.activeNameExists("db_1"));  // '_' is no wildcard.
+}
+
+TEST_F(MirrorRepositoryTest, BatchUpsertIsGuardedPerRowAndAllOrNothingOnBadInput) {
+  MirrorRepository mirror(*pool_);
+  ASSERT_TRUE(*mirror.upsertDatabase(database(1, "20")));
+  // Row 1 is older than what is stored: unchanged; 2 and 3 are new.
+  Result<int64_t> changed =
+      mirror.upsertDatabases({database(1, "10"), database(2, "10"), database(3, "10")});
+  ASSERT_TRUE(changed) << changed.error().toString();
+  EXPECT_EQ(*changed, 2);
+  EXPECT_EQ(mirror.getDatabase(uuid(1))->resource_version, "20");
+  EXPECT_TRUE(mirror.getDatabase(uuid(3)));
+  // One bad record refuses the whole batch before anything is written.
+  DatabaseRecord bad = database(5, "10");
+  bad.id = "not-a-uuid";
+  EXPECT_EQ(mirror.upsertDatabases({database(4, "10"), bad}).error().code,
+            ErrorCode::InvalidArgument);
+  EXPECT_EQ(mirror.getDatabase(uuid(4)).error().code, ErrorCode::NotFound);
+  EXPECT_EQ(*mirror.upsertDatabases({}), 0);
+}
+
 TEST_F(MirrorRepositoryTest, TierCountsAndUsage) {
   MirrorRepository mirror(*pool_);
   for (int i = 1; i <= 5; ++i) {

@@ -74,6 +74,49 @@ TEST_F(QuotaLedgerTest, ConcurrentReservationsNeverOverAdmit) {
   EXPECT_EQ(usage->cpu, q("5"));
 }
 
+TEST_F(QuotaLedgerTest, TwoReplicasBatchingConcurrentlyNeverOverAdmit) {
+  // Two ledgers on two pools are two gateway replicas: each batches its own callers, the
+  // advisory lock orders the batches.
+  constexpr int kCallersEach = 60;
+  constexpr int kQuota = 25;
+  Pool pool_a(PoolOptions{url_, 16, seconds(60)});
+  Pool pool_b(PoolOptions{url_, 16, seconds(60)});
+  QuotaLedger replica_a(pool_a);
+  QuotaLedger replica_b(pool_b);
+  std::atomic<int> admitted{0};
+  std::atomic<int> refused{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  threads.reserve(size_t{2} * kCallersEach);
+  for (int i = 0; i < 2 * kCallersEach; ++i) {
+    threads.emplace_back([&, i] {
+      while (!go.load()) {
+        std::this_thread::yield();
+      }
+      QuotaLedger& ledger = i % 2 == 0 ? replica_a : replica_b;
+      Result<ReservationId> id = ledger.reserve(request("db-" + std::to_string(i)), roomy(kQuota));
+      if (id) {
+        ++admitted;
+      } else if (id.error().code == ErrorCode::QuotaExceeded) {
+        ++refused;
+      } else {
+        ADD_FAILURE() << id.error().toString();
+      }
+    });
+  }
+  go = true;
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  EXPECT_EQ(admitted.load(), kQuota);
+  EXPECT_EQ(refused.load(), 2 * kCallersEach - kQuota);
+  EXPECT_EQ(sql("SELECT count(*) FROM quota_reservations WHERE tier = 'gold'"),
+            std::to_string(kQuota));
+  // Every admitted caller got its own reservation row.
+  EXPECT_EQ(sql("SELECT count(DISTINCT database_name) FROM quota_reservations"),
+            std::to_string(kQuota));
+}
+
 TEST_F(QuotaLedgerTest, ExceededNamesTheDimensionAndReleaseFreesRoom) {
   QuotaLedger ledger(*pool_);
   const TierQuota quota{5, q("1"), q("100Gi"), q("1Ti")};  // cpu allows two databases
