@@ -264,6 +264,9 @@ void Mirror::upsertDatabase(const json::Value& database, const kube::CachedObjec
                            record->resource_version};
     }
   }
+  if (object != nullptr && !database_events_written_.load()) {
+    return;  // The first full sync writes it (the store already holds this version).
+  }
   if (Result<bool> written = repository_.upsertDatabase(*record); !written) {
     LOG_EVERY_N(WARNING, 100) << "mirror write failed, full resync scheduled error="
                               << written.error().toString();
@@ -276,6 +279,9 @@ void Mirror::removeDatabase(const json::Value& database) {
   {
     std::lock_guard lock(mu_);
     by_id_.erase(meta.uid);
+  }
+  if (!database_events_written_.load()) {
+    return;  // The first full sync retires it: absent from the store it lists.
   }
   if (Result<bool> written = repository_.markDatabaseDeleted(meta.uid, meta.resource_version);
       !written) {
@@ -305,6 +311,9 @@ void Mirror::removeTier(const json::Value& tier) {
 }
 
 Result<void> Mirror::fullSync() {
+  // Each store's resourceVersion before its list: a row newer than that comes from an event
+  // (or the gateway's own create) the list may predate, and must not be retired for its absence.
+  const std::string tiers_listed_at = tiers_->lastResourceVersion();
   std::vector<std::string> tier_names;
   for (const kube::CachedObject& tier : tiers_->list()) {
     Result<pg::TierRecord> record = tierRecordOf(*tier);
@@ -316,9 +325,14 @@ Result<void> Mirror::fullSync() {
       return written.error();
     }
   }
-  if (Result<int64_t> gone = repository_.markTiersDeletedExcept(tier_names); !gone) {
+  if (Result<int64_t> gone = repository_.markTiersDeletedExcept(tier_names, tiers_listed_at);
+      !gone) {
     return gone.error();
   }
+  // Set before the list: an event applied to the store after this point writes its row
+  // itself; one applied before is in the list.
+  database_events_written_ = true;
+  const std::string databases_listed_at = databases_->lastResourceVersion();
   std::vector<std::string> ids;
   // A few hundred rows per transaction: one commit (a WAL flush) per row made a resync of
   // 10,000 databases take a minute.
@@ -342,7 +356,8 @@ Result<void> Mirror::fullSync() {
   if (Result<int64_t> written = repository_.upsertDatabases(batch); !written) {
     return written.error();
   }
-  if (Result<int64_t> gone = repository_.markDatabasesDeletedExcept(ids); !gone) {
+  if (Result<int64_t> gone = repository_.markDatabasesDeletedExcept(ids, databases_listed_at);
+      !gone) {
     return gone.error();
   }
   return {};

@@ -181,14 +181,19 @@ Result<bool> MirrorRepository::markTierDeleted(const std::string& name,
       });
 }
 
-Result<int64_t> MirrorRepository::markTiersDeletedExcept(
-    const std::vector<std::string>& live_names) {
+Result<int64_t> MirrorRepository::markTiersDeletedExcept(const std::vector<std::string>& live_names,
+                                                         const std::string& listed_at) {
+  Result<int64_t> rv = detail::parseResourceVersion(listed_at);
+  if (!rv) {
+    return std::move(rv).error();
+  }
   return detail::inTransaction(
       *pool_, "mirror tier relist", [&](detail::Lease&, pqxx::work& txn) -> Result<int64_t> {
         return static_cast<int64_t>(
             txn.exec_params("UPDATE tiers SET deleted_at = now(), updated_at = now()"
-                            " WHERE deleted_at IS NULL AND NOT (name = ANY($1::text[]))",
-                            detail::textArray(live_names))
+                            " WHERE deleted_at IS NULL AND resource_version <= $2"
+                            " AND NOT (name = ANY($1::text[]))",
+                            detail::textArray(live_names), *rv)
                 .affected_rows());
       });
 }
@@ -318,7 +323,11 @@ bool upsertDatabaseIn(detail::Lease& lease, pqxx::work& txn, const DatabaseRecor
       " memory_bytes = EXCLUDED.memory_bytes, storage_bytes = EXCLUDED.storage_bytes,"
       " counts_toward_quota = EXCLUDED.counts_toward_quota,"
       " created_at = EXCLUDED.created_at, updated_at = now(), deleted_at = NULL"
-      " WHERE databases.resource_version < EXCLUDED.resource_version");
+      " WHERE databases.resource_version < EXCLUDED.resource_version"
+      // The object is live at the very version the row was retired at: the retirement came
+      // from a list that did not see it yet (an older gateway did that), so bring it back.
+      " OR (databases.deleted_at IS NOT NULL"
+      " AND databases.resource_version = EXCLUDED.resource_version)");
   const pqxx::result result = txn.exec_prepared(
       "mirror_upsert_database", db.id, db.name, db.namespace_name, db.owner_team, db.purpose,
       db.tier, db.lifecycle, db.phase, db.generation, db.observed_generation, rv,
@@ -393,18 +402,23 @@ Result<bool> MirrorRepository::markDatabaseDeleted(const std::string& id,
 }
 
 Result<int64_t> MirrorRepository::markDatabasesDeletedExcept(
-    const std::vector<std::string>& live_ids) {
+    const std::vector<std::string>& live_ids, const std::string& listed_at) {
   for (const std::string& id : live_ids) {
     if (!detail::isUuid(id)) {
       return Error::invalidArgument("database id (metadata.uid) must be a uuid");
     }
   }
+  Result<int64_t> rv = detail::parseResourceVersion(listed_at);
+  if (!rv) {
+    return std::move(rv).error();
+  }
   return detail::inTransaction(
       *pool_, "mirror database relist", [&](detail::Lease&, pqxx::work& txn) -> Result<int64_t> {
         return static_cast<int64_t>(
             txn.exec_params("UPDATE databases SET deleted_at = now(), updated_at = now()"
-                            " WHERE deleted_at IS NULL AND NOT (id = ANY($1::uuid[]))",
-                            detail::textArray(live_ids))
+                            " WHERE deleted_at IS NULL AND resource_version <= $2"
+                            " AND NOT (id = ANY($1::uuid[]))",
+                            detail::textArray(live_ids), *rv)
                 .affected_rows());
       });
 }

@@ -103,9 +103,11 @@ public:
   Result<bool> upsertTier(const TierRecord& tier);
   // Sets deleted_at (the object was deleted at `resource_version`). False when absent or newer.
   Result<bool> markTierDeleted(const std::string& name, const std::string& resource_version);
-  // After a relist: marks deleted every live tier whose name is not in `live_names`; returns
-  // how many.
-  Result<int64_t> markTiersDeletedExcept(const std::vector<std::string>& live_names);
+  // After a relist: marks deleted every live tier whose name is not in `live_names`, a list
+  // taken at `listed_at` (a resourceVersion), and whose row is not newer than that list;
+  // returns how many. Rows written from later events (a create the list predates) stay.
+  Result<int64_t> markTiersDeletedExcept(const std::vector<std::string>& live_names,
+                                         const std::string& listed_at);
   // NotFound when absent or deleted.
   Result<TierRecord> getTier(const std::string& name);
   // Live tiers, by name.
@@ -123,7 +125,9 @@ public:
   // thousands); returns how many changed. Any invalid record fails the whole call.
   Result<int64_t> upsertDatabases(const std::vector<DatabaseRecord>& databases);
   Result<bool> markDatabaseDeleted(const std::string& id, const std::string& resource_version);
-  Result<int64_t> markDatabasesDeletedExcept(const std::vector<std::string>& live_ids);
+  // markTiersDeletedExcept() for databases, by id.
+  Result<int64_t> markDatabasesDeletedExcept(const std::vector<std::string>& live_ids,
+                                             const std::string& listed_at);
   // NotFound when absent, `id` is not a uuid, or (unless include_deleted) gone.
   Result<DatabaseRecord> getDatabase(const std::string& id, bool include_deleted = false);
   // Ordered by (created_at, id), keyset-paginated.

@@ -129,7 +129,7 @@ TEST_F(MirrorRepositoryTest, TierDeleteListAndRevive) {
   EXPECT_TRUE(mirror.getTier("gold"));
 
   // After a relist only the listed tiers remain.
-  EXPECT_EQ(*mirror.markTiersDeletedExcept({"gold", "silver"}), 1);
+  EXPECT_EQ(*mirror.markTiersDeletedExcept({"gold", "silver"}, "40"), 1);
   EXPECT_EQ(mirror.getTier("bronze").error().code, ErrorCode::NotFound);
   EXPECT_EQ(mirror.listTiers()->size(), 2U);
 }
@@ -218,7 +218,36 @@ TEST_F(MirrorRepositoryTest, ReplacedObjectRetiresTheOldRow) {
   EXPECT_TRUE(mirror.getDatabase(uuid(3)));
 
   // After a relist, rows of objects no longer in Kubernetes are marked deleted.
-  EXPECT_EQ(*mirror.markDatabasesDeletedExcept({uuid(3)}), 1);
+  EXPECT_EQ(*mirror.markDatabasesDeletedExcept({uuid(3)}, "40"), 1);
+  EXPECT_EQ(mirror.getDatabase(uuid(2)).error().code, ErrorCode::NotFound);
+}
+
+TEST_F(MirrorRepositoryTest, RelistKeepsRowsNewerThanTheList) {
+  MirrorRepository mirror(*pool_);
+  ASSERT_TRUE(*mirror.upsertDatabase(database(1, "10")));
+  ASSERT_TRUE(*mirror.upsertTier(tier("gold", "11")));
+  // Created after the list was taken (the gateway's own write, or an event the list predates):
+  // its absence from that list says nothing.
+  ASSERT_TRUE(*mirror.upsertDatabase(database(2, "60")));
+  ASSERT_TRUE(*mirror.upsertTier(tier("silver", "61")));
+
+  EXPECT_EQ(*mirror.markDatabasesDeletedExcept({}, "50"), 1);
+  EXPECT_EQ(*mirror.markTiersDeletedExcept({}, "50"), 1);
+  EXPECT_EQ(mirror.getDatabase(uuid(1)).error().code, ErrorCode::NotFound);
+  EXPECT_TRUE(mirror.getDatabase(uuid(2)));
+  EXPECT_EQ(mirror.getTier("gold").error().code, ErrorCode::NotFound);
+  EXPECT_TRUE(mirror.getTier("silver"));
+  EXPECT_EQ(mirror.markDatabasesDeletedExcept({}, "soon").error().code, ErrorCode::InvalidArgument);
+
+  // A row retired by a list that had not seen it yet (rv 60, list "70" without it) comes back
+  // when the object shows up live at that same version.
+  EXPECT_EQ(*mirror.markDatabasesDeletedExcept({}, "70"), 1);
+  EXPECT_EQ(mirror.getDatabase(uuid(2)).error().code, ErrorCode::NotFound);
+  EXPECT_TRUE(*mirror.upsertDatabase(database(2, "60")));
+  EXPECT_TRUE(mirror.getDatabase(uuid(2)));
+  // A deletion event sets the row's version past every live version: nothing revives it.
+  EXPECT_TRUE(*mirror.markDatabaseDeleted(uuid(2), "80"));
+  EXPECT_FALSE(*mirror.upsertDatabase(database(2, "60")));
   EXPECT_EQ(mirror.getDatabase(uuid(2)).error().code, ErrorCode::NotFound);
 }
 
