@@ -114,7 +114,8 @@ public:
   Result<std::vector<TierRecord>> listTiers();
   // Live databases (not gone from Kubernetes, whatever their phase) on `tier`.
   Result<int64_t> countDatabasesUsingTier(const std::string& tier);
-  // Sum of the demand of live databases on `tier` that count toward quota.
+  // Sum of the demand of live databases on `tier` that count toward quota, from every row
+  // (QuotaLedger::usage() reads the same from the usage changes the rows' trigger keeps).
   Result<Usage> tierUsage(const std::string& tier);
 
   // Also settles the quota reservation made for this database (same tier, namespace and name)

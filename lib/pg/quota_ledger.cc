@@ -17,14 +17,24 @@ namespace {
 // Two-key advisory locks never collide with the migrator's one-key lock.
 constexpr int32_t kQuotaLockClass = 0x44415150;
 
-// Mirrored databases that count plus live reservations: one statement, so one snapshot sees a
-// database and its settled reservation either before or after the swap, never both or neither.
+// What mirrored databases hold (their tier's usage changes, kept by a trigger) plus live
+// reservations: one statement, so one snapshot sees a database and its settled reservation
+// either before or after the swap, never both or neither.
 constexpr const char* kHeldSource =
-    " FROM (SELECT 1 AS databases, cpu_milli, memory_bytes, storage_bytes FROM databases"
-    " WHERE tier = $1 AND deleted_at IS NULL AND counts_toward_quota"
+    " FROM (SELECT databases, cpu_milli, memory_bytes, storage_bytes FROM tier_usage_changes"
+    " WHERE tier = $1"
     " UNION ALL"
     " SELECT databases, cpu_milli, memory_bytes, storage_bytes FROM quota_reservations"
     " WHERE tier = $1 AND expires_at > clock_timestamp()) AS held";
+
+// Folds a tier's usage changes into one row, so that reading them stays cheap. Changes
+// committed meanwhile are not deleted and still count; only the lock holder folds.
+constexpr const char* kFoldUsage =
+    "WITH folded AS (DELETE FROM tier_usage_changes WHERE tier = $1"
+    " RETURNING databases, cpu_milli, memory_bytes, storage_bytes)"
+    " INSERT INTO tier_usage_changes SELECT $1, coalesce(sum(databases), 0),"
+    " coalesce(sum(cpu_milli), 0), coalesce(sum(memory_bytes), 0),"
+    " coalesce(sum(storage_bytes), 0) FROM folded HAVING count(*) > 0";
 
 Error quotaExceeded(const std::string& tier, const model::QuotaViolation& violation) {
   Error error;
@@ -103,6 +113,8 @@ Result<std::vector<Result<ReservationId>>> QuotaLedger::admit(const std::string&
         // Serialises admissions per tier; released at commit, after the inserts are visible.
         lease.prepare("quota_lock", "SELECT pg_advisory_xact_lock($1, hashtext($2))");
         txn.exec_prepared("quota_lock", kQuotaLockClass, tier);
+        lease.prepare("quota_fold", kFoldUsage);
+        txn.exec_prepared("quota_fold", tier);
         // Read after the lock: in READ COMMITTED this statement's snapshot includes every
         // reservation committed by whoever held the lock before.
         lease.prepare("quota_held", std::string("SELECT ") + detail::kUsageSums + kHeldSource);

@@ -48,7 +48,9 @@ TEST_F(MigratorTest, UpDownUpOnTheRealSchema) {
   const std::string listing =
       sql("SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables "
           "WHERE schemaname = 'public'");
-  EXPECT_EQ(listing, "api_keys,audit_log,databases,quota_reservations,schema_migrations,tiers");
+  EXPECT_EQ(listing,
+            "api_keys,audit_log,databases,quota_reservations,schema_migrations,tier_usage_changes,"
+            "tiers");
 
   // Up again is a no-op.
   EXPECT_EQ(*migrator->up(), 0);
@@ -56,7 +58,9 @@ TEST_F(MigratorTest, UpDownUpOnTheRealSchema) {
   // Down one step removes only the newest migration.
   EXPECT_EQ(*migrator->down(1), 1);
   EXPECT_EQ(*migrator->currentVersion(), latest - 1);
-  EXPECT_EQ(sql("SELECT count(*) FROM pg_tables WHERE tablename = 'quota_reservations'"), "0");
+  EXPECT_EQ(sql("SELECT count(*) FROM pg_tables WHERE tablename = 'tier_usage_changes'"), "0");
+  EXPECT_EQ(sql("SELECT count(*) FROM pg_trigger WHERE tgname = 'databases_usage'"), "0");
+  EXPECT_EQ(sql("SELECT count(*) FROM pg_tables WHERE tablename = 'quota_reservations'"), "1");
 
   // All the way down leaves only the version table, which is empty.
   Result<int> reverted = migrator->down(100);
@@ -72,7 +76,7 @@ TEST_F(MigratorTest, UpDownUpOnTheRealSchema) {
   // And up again rebuilds everything.
   EXPECT_EQ(*migrator->up(), latest);
   EXPECT_EQ(sql("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"),
-            "1,2,3,4");
+            "1,2,3,4,5");
 }
 
 TEST_F(MigratorTest, RacingMigratorsApplyEachMigrationOnce) {

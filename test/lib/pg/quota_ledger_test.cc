@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "lib/pg/migrator.h"
 #include "lib/pg/mirror.h"
 #include "test/lib/pg/pg_fixture.h"
 
@@ -179,6 +180,110 @@ TEST_F(QuotaLedgerTest, MirroredDatabasesCountAndSettleTheirReservation) {
   ASSERT_TRUE(*mirror.upsertDatabase(existing));
   EXPECT_EQ(ledger.usage("gold")->databases, 2);
   EXPECT_TRUE(ledger.reserve(request("new-3"), quota));
+}
+
+TEST_F(QuotaLedgerTest, UsageKeptByTheTriggerMatchesTheRowsThroughEveryChange) {
+  QuotaLedger ledger(*pool_);
+  MirrorRepository mirror(*pool_);
+  // After each step, what admission reads (the usage changes, folded now and then) must equal
+  // the sum over the rows themselves, on both tiers.
+  const auto agree = [&](const char* step) {
+    for (const char* tier : {"gold", "silver"}) {
+      Result<Usage> kept = ledger.usage(tier);
+      Result<Usage> summed = mirror.tierUsage(tier);
+      ASSERT_TRUE(kept && summed) << step;
+      EXPECT_EQ(*kept, *summed) << step << " tier " << tier;
+    }
+  };
+  // A reservation on a third tier folds nothing of gold; one on gold folds gold's changes.
+  const auto fold = [&](const char* tier) {
+    Result<ReservationId> id = ledger.reserve(request("fold", tier), roomy(1000));
+    ASSERT_TRUE(id) << id.error().toString();
+    ASSERT_TRUE(ledger.release(*id));
+  };
+  const auto record = [](int n, const char* rv, const char* tier) {
+    DatabaseRecord db;
+    db.id = "00000000-0000-4000-8000-00000000000" + std::to_string(n);
+    db.name = "db-" + std::to_string(n);
+    db.namespace_name = "daap-payments";
+    db.owner_team = "payments";
+    db.tier = tier;
+    db.resource_version = rv;
+    db.demand = demand();
+    return db;
+  };
+  for (int n = 1; n <= 4; ++n) {
+    ASSERT_TRUE(*mirror.upsertDatabase(record(n, "10", "gold")));
+  }
+  agree("four created");
+  fold("gold");
+  agree("folded");
+
+  DatabaseRecord status_only = record(1, "11", "gold");
+  status_only.phase = "Ready";
+  ASSERT_TRUE(*mirror.upsertDatabase(status_only));
+  agree("status change");
+
+  DatabaseRecord bigger = record(2, "12", "gold");
+  bigger.demand = {1, q("2"), q("4Gi"), q("50Gi")};
+  ASSERT_TRUE(*mirror.upsertDatabase(bigger));
+  DatabaseRecord moved = record(3, "13", "silver");
+  ASSERT_TRUE(*mirror.upsertDatabase(moved));
+  agree("resized and moved to another tier");
+
+  DatabaseRecord archived = record(4, "14", "gold");
+  archived.phase = "Archived";
+  archived.counts_toward_quota = countsTowardQuota(archived.phase);
+  ASSERT_TRUE(*mirror.upsertDatabase(archived));
+  agree("archived");
+  fold("silver");
+
+  ASSERT_TRUE(*mirror.markDatabaseDeleted(record(1, "", "").id, "20"));
+  agree("deleted");
+  DatabaseRecord replacement = record(5, "21", "gold");
+  replacement.name = "db-2";  // Takes db-2's name: the old row retires.
+  ASSERT_TRUE(*mirror.upsertDatabase(replacement));
+  agree("replaced");
+  fold("gold");
+  ASSERT_TRUE(*mirror.upsertDatabase(record(6, "22", "silver")));
+  // db-3 and the archived db-4 are not in this list; db-6 is newer than it.
+  EXPECT_EQ(*mirror.markDatabasesDeletedExcept({record(5, "", "").id}, "21"), 2);
+  agree("relisted");
+  EXPECT_TRUE(*mirror.upsertDatabase(record(3, "13", "silver")));  // Live after all.
+  agree("revived");
+  sql("DELETE FROM databases WHERE id = '" + record(5, "", "").id + "'");
+  agree("row removed");
+  fold("gold");
+  fold("silver");
+  agree("folded again");
+  EXPECT_EQ(ledger.usage("gold")->databases, 0);
+  EXPECT_EQ(ledger.usage("silver")->databases, 2);  // db-3, db-6
+  EXPECT_EQ(sql("SELECT count(*) FROM tier_usage_changes WHERE tier = 'gold'"), "1");
+}
+
+TEST_F(QuotaLedgerTest, UpgradeCountsTheDatabasesAlreadyMirrored) {
+  // A platform database from before the usage changes existed: the migration backfills them.
+  Result<Migrator> migrator = Migrator::fromDirectory(*pool_, migrationsDir());
+  ASSERT_TRUE(migrator);
+  ASSERT_EQ(*migrator->down(1), 1);
+  MirrorRepository mirror(*pool_);
+  for (int n = 1; n <= 3; ++n) {
+    DatabaseRecord db;
+    db.id = "00000000-0000-4000-8000-00000000000" + std::to_string(n);
+    db.name = "db-" + std::to_string(n);
+    db.namespace_name = "daap-payments";
+    db.owner_team = "payments";
+    db.tier = "gold";
+    db.resource_version = "1";
+    db.demand = demand();
+    db.phase = n == 3 ? "Archived" : "Ready";
+    db.counts_toward_quota = countsTowardQuota(db.phase);
+    ASSERT_TRUE(*mirror.upsertDatabase(db));
+  }
+  ASSERT_EQ(*migrator->up(), 1);
+  QuotaLedger ledger(*pool_);
+  EXPECT_EQ(*ledger.usage("gold"), demand() * 2);
+  EXPECT_EQ(*ledger.usage("gold"), *mirror.tierUsage("gold"));
 }
 
 TEST_F(QuotaLedgerTest, ReservationsExpire) {
