@@ -1,5 +1,6 @@
 #include "gateway/mirror/mirror.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -181,6 +182,7 @@ void Mirror::start() {
   });
   tiers_->start();
   databases_->start();
+  writer_ = std::jthread([this](const std::stop_token& stop) { writeLoop(stop); });
   resync_ = std::jthread([this](const std::stop_token& stop) { resyncLoop(stop); });
 }
 
@@ -188,6 +190,10 @@ void Mirror::stop() {
   if (resync_.joinable()) {
     resync_.request_stop();
     resync_.join();
+  }
+  if (writer_.joinable()) {
+    writer_.request_stop();  // Wakes the writer: condition_variable_any waits on the token.
+    writer_.join();
   }
   if (databases_) {
     databases_->stop();
@@ -252,11 +258,13 @@ void Mirror::upsertDatabase(const json::Value& database, const kube::CachedObjec
     LOG(WARNING) << "mirror skips database error=" << record.error().toString();
     return;
   }
+  bool recorded_already = false;  // The gateway's own write of this very version.
   {
     std::lock_guard lock(mu_);
     Indexed& slot = by_id_[record->id];
     // The watch and the gateway's own writes race: keep the newer resourceVersion.
     const bool empty = slot.object == nullptr && slot.record == nullptr;
+    recorded_already = slot.record != nullptr && slot.resource_version == record->resource_version;
     if (empty || newerOrSame(record->resource_version, slot.resource_version)) {
       slot = object != nullptr
                  ? Indexed{object, nullptr, record->resource_version}
@@ -264,8 +272,13 @@ void Mirror::upsertDatabase(const json::Value& database, const kube::CachedObjec
                            record->resource_version};
     }
   }
-  if (object != nullptr && !database_events_written_.load()) {
-    return;  // The first full sync writes it (the store already holds this version).
+  if (object != nullptr) {
+    // Before the first full sync lists the store, that sync writes it; a version the gateway
+    // recorded itself is written already.
+    if (database_events_written_.load() && !recorded_already) {
+      enqueue(record->id, PendingChange{std::move(*record), {}});
+    }
+    return;
   }
   if (Result<bool> written = repository_.upsertDatabase(*record); !written) {
     LOG_EVERY_N(WARNING, 100) << "mirror write failed, full resync scheduled error="
@@ -280,11 +293,74 @@ void Mirror::removeDatabase(const json::Value& database) {
     std::lock_guard lock(mu_);
     by_id_.erase(meta.uid);
   }
-  if (!database_events_written_.load()) {
-    return;  // The first full sync retires it: absent from the store it lists.
+  if (database_events_written_.load()) {  // Else the first full sync retires it.
+    enqueue(meta.uid, PendingChange{std::nullopt, meta.resource_version});
   }
-  if (Result<bool> written = repository_.markDatabaseDeleted(meta.uid, meta.resource_version);
-      !written) {
+}
+
+void Mirror::enqueue(const std::string& id, PendingChange change) {
+  {
+    std::lock_guard lock(pending_mu_);
+    pending_.insert_or_assign(id, std::move(change));  // Events come in order: newest wins.
+  }
+  pending_cv_.notify_one();
+}
+
+void Mirror::writeLoop(const std::stop_token& stop) {
+  std::unordered_map<std::string, PendingChange> changes;
+  while (!stop.stop_requested()) {
+    {
+      std::unique_lock lock(pending_mu_);
+      if (!pending_cv_.wait(lock, stop, [this] { return !pending_.empty(); })) {
+        return;
+      }
+      changes.swap(pending_);
+    }
+    writePending(changes);
+    changes.clear();
+  }
+}
+
+void Mirror::writePending(std::unordered_map<std::string, PendingChange>& changes) {
+  // Rows in transactions of a few hundred (one commit each), in the informer store's order
+  // ("namespace/name"), as a full sync writes them: two batches never lock rows in opposite
+  // orders. Deletions one by one (rare).
+  constexpr size_t kBatch = 500;
+  std::vector<std::pair<std::string, pg::DatabaseRecord*>> upserts;
+  std::optional<Error> failure;
+  for (auto& [id, change] : changes) {
+    if (change.upsert) {
+      upserts.emplace_back(change.upsert->namespace_name + "/" + change.upsert->name,
+                           &*change.upsert);
+    } else if (Result<bool> written =
+                   repository_.markDatabaseDeleted(id, change.deleted_at_version);
+               !written) {
+      failure = written.error();
+    }
+  }
+  std::sort(upserts.begin(), upserts.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<pg::DatabaseRecord> batch;
+  batch.reserve(std::min(upserts.size(), kBatch));
+  const auto flush = [&] {
+    if (batch.empty()) {
+      return;
+    }
+    if (Result<int64_t> written = repository_.upsertDatabases(batch); !written) {
+      failure = written.error();
+    }
+    batch.clear();
+  };
+  for (auto& [key, record] : upserts) {
+    batch.push_back(std::move(*record));
+    if (batch.size() == kBatch) {
+      flush();
+    }
+  }
+  flush();
+  if (failure) {
+    LOG_EVERY_N(WARNING, 10) << "mirror write failed, full resync scheduled error="
+                             << failure->toString();
     needs_full_sync_ = true;
   }
 }

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -28,9 +29,12 @@ Result<pg::TierRecord> tierRecordOf(const json::Value& tier);
 // cluster, whoever wrote them (the gateway, kubectl, GitOps): an informer per kind upserts each
 // change (resourceVersion-guarded, so a late event never overwrites a newer row) and marks
 // deletions. After every full list (start, a 410 relist) rows of objects that no longer exist
-// are marked deleted. A write that fails (PostgreSQL down) schedules a full resync, retried
-// every second until it succeeds. Also keeps an in-process index of the databases by id, from
-// the same watch, for the hot GET /databases/{id}. Thread-safe; start()/stop() from one thread.
+// are marked deleted. Watch events are written by a writer thread, all those pending in one
+// transaction (one commit for many events, instead of one each on the informer's thread); the
+// gateway's own writes are mirrored at once. A write that fails (PostgreSQL down) schedules a
+// full resync, retried every second until it succeeds. Also keeps an in-process index of the
+// databases by id, from the same watch, for the hot GET /databases/{id}. Thread-safe;
+// start()/stop() from one thread.
 class Mirror {
 public:
   Mirror(kube::Client& client, pg::MirrorRepository& repository, const Clock& clock);
@@ -66,10 +70,20 @@ private:
     std::string resource_version;
   };
 
-  // Mirrors `database` (PostgreSQL row, settled reservation) and indexes it: `object` when it
-  // is the informer's, otherwise the record.
+  // A watch event waiting for the writer: the database's newest row, or its deletion.
+  struct PendingChange {
+    std::optional<pg::DatabaseRecord> upsert;
+    std::string deleted_at_version;  // When upsert is empty.
+  };
+
+  // Indexes `database` (`object` when it is the informer's, otherwise the record) and mirrors
+  // it (PostgreSQL row, settled reservation): at once for the gateway's own write, through the
+  // writer for a watch event.
   void upsertDatabase(const json::Value& database, const kube::CachedObject& object);
   void removeDatabase(const json::Value& database);
+  void enqueue(const std::string& id, PendingChange change);
+  void writeLoop(const std::stop_token& stop);
+  void writePending(std::unordered_map<std::string, PendingChange>& changes);
   void upsertTier(const json::Value& tier);
   void removeTier(const json::Value& tier);
   Result<void> fullSync();
@@ -89,6 +103,11 @@ private:
   mutable std::mutex mu_;
   // Guarded by mu_.
   std::unordered_map<std::string, Indexed> by_id_;
+  std::mutex pending_mu_;
+  std::condition_variable_any pending_cv_;
+  // Guarded by pending_mu_: the newest change of each database, by id.
+  std::unordered_map<std::string, PendingChange> pending_;
+  std::jthread writer_;
   std::jthread resync_;
 };
 

@@ -6,6 +6,10 @@ namespace daap::pg {
 
 namespace {
 
+// Advisory lock class for mirror writes of one database name ("DAMN"); the object id is
+// hashtext("namespace/name"). Two-key locks never collide with the migrator's one-key lock.
+constexpr int32_t kMirrorNameLockClass = 0x44414d4e;
+
 constexpr const char* kTierColumns =
     "name, uid, generation, resource_version::text, description, postgres_version, instances,"
     " cpu_milli, memory_bytes, storage_bytes, backup_enabled, destruction_strategy,"
@@ -274,6 +278,11 @@ bool upsertDatabaseIn(detail::Lease& lease, pqxx::work& txn, const DatabaseRecor
   const std::string destroyed = sqlTime(db.destroyed_at);
   const std::string created = sqlTimeOrEmpty(db.created_at);
   const std::string port = db.port == 0 ? std::string() : std::to_string(db.port);
+  // Writers of one namespace/name take turns (the watch, the gateway's own write, a full
+  // sync, other replicas): two inserts of it at once would fail on the active-name index,
+  // which ON CONFLICT (id) does not arbitrate.
+  lease.prepare("mirror_name_lock", "SELECT pg_advisory_xact_lock($1, hashtext($2))");
+  txn.exec_prepared("mirror_name_lock", kMirrorNameLockClass, db.namespace_name + "/" + db.name);
   // The object under this namespace/name may have been replaced (deleted and created
   // again, the deletion unseen): the older one leaves the active set. If a newer one is
   // already there, this event is the stale one.

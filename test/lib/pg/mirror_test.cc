@@ -1,7 +1,10 @@
 #include "lib/pg/mirror.h"
 
+#include <atomic>
 #include <cstdio>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -249,6 +252,43 @@ TEST_F(MirrorRepositoryTest, RelistKeepsRowsNewerThanTheList) {
   EXPECT_TRUE(*mirror.markDatabaseDeleted(uuid(2), "80"));
   EXPECT_FALSE(*mirror.upsertDatabase(database(2, "60")));
   EXPECT_EQ(mirror.getDatabase(uuid(2)).error().code, ErrorCode::NotFound);
+}
+
+TEST_F(MirrorRepositoryTest, ConcurrentWritersOfOneNewDatabaseNeverConflict) {
+  // The watch, the gateway's own write and other replicas mirror a new database at once: one
+  // insert wins, the others find it there; none fails on the active-name index.
+  Pool pool(PoolOptions{url_, 8, std::chrono::seconds(60)});
+  MirrorRepository mirror(pool);
+  constexpr int kWriters = 6;
+  for (int round = 1; round <= 20; ++round) {
+    const DatabaseRecord db = database(round, "10");
+    std::atomic<int> ready{0};
+    std::atomic<int> inserted{0};
+    std::vector<std::thread> writers;
+    for (int w = 0; w < kWriters; ++w) {
+      writers.emplace_back([&, w] {
+        ++ready;
+        while (ready.load() < kWriters) {
+          std::this_thread::yield();
+        }
+        // Half write it alone, half in a batch, as the gateway's two paths do.
+        Result<int64_t> written = int64_t{0};
+        if (w % 2 == 0) {
+          Result<bool> changed = mirror.upsertDatabase(db);
+          written = changed ? Result<int64_t>(int64_t{*changed ? 1 : 0})
+                            : Result<int64_t>(changed.error());
+        } else {
+          written = mirror.upsertDatabases({db});
+        }
+        ASSERT_TRUE(written) << "round " << round << ": " << written.error().toString();
+        inserted += static_cast<int>(*written);
+      });
+    }
+    for (std::thread& writer : writers) {
+      writer.join();
+    }
+    EXPECT_EQ(inserted.load(), 1) << "round " << round;
+  }
 }
 
 TEST_F(MirrorRepositoryTest, ActiveNameExistsMatchesExactNamesOfActiveDatabasesOnly) {
