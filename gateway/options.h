@@ -43,8 +43,11 @@ struct Options {
   std::filesystem::path kubeconfig;
   std::string context;
   bool in_cluster = false;
-  double kube_qps = 200;
-  int kube_burst = 400;
+  // A REST create is one Kubernetes write (plus one namespace per new team), so this caps the
+  // create rate: 500/s leaves room above the 300/s a busy platform sees, and still stops a
+  // runaway client from flooding the API server.
+  double kube_qps = 500;
+  int kube_burst = 1000;
 
   NamespaceMode namespace_mode = NamespaceMode::PerTeam;
   std::string database_namespace = "daap-databases";  // With NamespaceMode::Shared.
