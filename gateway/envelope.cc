@@ -74,6 +74,19 @@ std::string renderData(const json::Value& data, std::string_view request_id, boo
   return {buffer.GetString(), buffer.GetSize()};
 }
 
+std::string renderRawData(std::string_view data_json, std::string_view request_id) {
+  rapidjson::StringBuffer buffer;
+  Writer writer(buffer);
+  writer.StartObject();
+  writer.Key("data");
+  writer.RawValue(data_json.data(), data_json.size(), rapidjson::kObjectType);
+  writer.Key("error");
+  writer.Null();
+  writeMeta(writer, request_id, false, {});
+  writer.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
 std::string renderError(std::string_view code, std::string_view message,
                         const std::vector<ErrorCause>& details, std::string_view request_id) {
   rapidjson::StringBuffer buffer;

@@ -22,6 +22,8 @@ HttpError httpErrorOf(ErrorCode code);
 // is written only for list responses (`list`), null on the last page.
 std::string renderData(const json::Value& data, std::string_view request_id, bool list = false,
                        std::string_view next_cursor = {});
+// The same, with `data` already rendered as JSON text (not a list).
+std::string renderRawData(std::string_view data_json, std::string_view request_id);
 
 // {"data": null, "error": {"code", "message", "details": [...]}, "meta": {...}}.
 std::string renderError(std::string_view code, std::string_view message,

@@ -233,6 +233,10 @@ http::Response Gateway::respond(const Route& route, Result<Reply> reply, const C
   if (!call.resource_id.empty()) {
     audit.resource_id = call.resource_id;
   }
+  if (reply && reply->data_json != nullptr) {
+    return http::Response::json(reply->status,
+                                renderRawData(*reply->data_json, call.request.request_id));
+  }
   if (reply) {
     return http::Response::json(reply->status, renderData(reply->data, call.request.request_id,
                                                           reply->list, reply->next_cursor));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,8 @@ struct Reply {
   json::Document data;
   bool list = false;
   std::string next_cursor;
+  // When set, `data` already rendered as JSON text (an object), sent as is instead of data.
+  std::shared_ptr<const std::string> data_json;
 
   static Reply of(int status, json::Document data) {
     Reply reply;

@@ -359,17 +359,40 @@ Result<std::shared_ptr<const pg::DatabaseRecord>> DatabaseHandlers::visibleTo(
 }
 
 std::optional<Result<Reply>> DatabaseHandlers::getCached(Call& call) {
-  std::shared_ptr<const pg::DatabaseRecord> found =
-      mirror_.findDatabase(call.request.pathParam("id"));
-  if (found == nullptr) {
+  const std::string id(call.request.pathParam("id"));
+  const std::string version = mirror_.databaseVersion(id);
+  if (version.empty()) {
     return std::nullopt;
   }
+  Rendered rendered;
+  {
+    std::lock_guard lock(rendered_mu_);
+    if (auto found = rendered_.find(id);
+        found != rendered_.end() && found->second.resource_version == version) {
+      rendered = found->second;
+    }
+  }
+  if (rendered.record == nullptr) {
+    std::shared_ptr<const pg::DatabaseRecord> found = mirror_.findDatabase(id);
+    if (found == nullptr) {
+      return std::nullopt;
+    }
+    rendered = {found->resource_version, found,
+                std::make_shared<const std::string>(json::serialize(databaseView(*found)))};
+    std::lock_guard lock(rendered_mu_);
+    if (rendered_.size() >= kRenderedCapacity) {
+      rendered_.clear();
+    }
+    rendered_.insert_or_assign(id, rendered);
+  }
   Result<std::shared_ptr<const pg::DatabaseRecord>> record =
-      visibleTo(call, auth::Action::DatabaseGet, std::move(found));
+      visibleTo(call, auth::Action::DatabaseGet, rendered.record);
   if (!record) {
     return Result<Reply>(record.error());
   }
-  return Result<Reply>(Reply::of(200, databaseView(**record)));
+  Reply reply;
+  reply.data_json = std::move(rendered.view);
+  return Result<Reply>(std::move(reply));
 }
 
 Result<Reply> DatabaseHandlers::get(Call& call) {

@@ -247,6 +247,12 @@ std::shared_ptr<const pg::DatabaseRecord> Mirror::findDatabase(std::string_view 
   return std::make_shared<const pg::DatabaseRecord>(std::move(*record));
 }
 
+std::string Mirror::databaseVersion(std::string_view id) const {
+  std::lock_guard lock(mu_);
+  auto found = by_id_.find(std::string(id));
+  return found == by_id_.end() ? std::string() : found->second.resource_version;
+}
+
 kube::CachedObject Mirror::findTier(std::string_view name) const {
   return tiers_ ? tiers_->get("", name) : nullptr;
 }

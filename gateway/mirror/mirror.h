@@ -57,6 +57,9 @@ public:
   // from the cached object on each call: the index shares the informer's objects instead of
   // holding a second copy of every database (~1.7 KiB each, 17 MiB at 10,000 databases).
   std::shared_ptr<const pg::DatabaseRecord> findDatabase(std::string_view id) const;
+  // The resourceVersion of the database with this id as the index holds it; empty when
+  // unknown. Cheap: no record is made.
+  std::string databaseVersion(std::string_view id) const;
   // The DaapTier object named `name` from the watch cache; null when unknown.
   kube::CachedObject findTier(std::string_view name) const;
 

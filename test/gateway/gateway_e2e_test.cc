@@ -179,6 +179,9 @@ TEST_F(GatewayE2eTest, CreateGetListFlow) {
       client_->call("PATCH", "/databases/" + id, payments_key_, R"({"purpose":"renamed"})");
   EXPECT_EQ(patched.status, 200) << patched.body;
   EXPECT_EQ(dataString(patched.body, "purpose"), "renamed");
+  // A GET answered from the rendered view of the old version must not outlive the change.
+  ApiResponse reread = client_->call("GET", "/databases/" + id, payments_key_);
+  EXPECT_EQ(dataString(reread.body, "purpose"), "renamed") << reread.body;
   ApiResponse destroyed = client_->call("DELETE", "/databases/" + id, payments_key_);
   EXPECT_EQ(destroyed.status, 202) << destroyed.body;
   EXPECT_EQ(dataString(destroyed.body, "lifecycle"), "destroyed");
