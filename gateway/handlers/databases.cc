@@ -40,15 +40,16 @@ std::string restStatusOf(std::string_view phase) {
   return status;
 }
 
-std::optional<std::string> phaseOf(std::string_view status) {
-  static constexpr std::string_view kPhases[] = {"Provisioning", "Ready",    "Error",
-                                                 "Frozen",       "Archived", "Deleted"};
+std::vector<std::string> phasesOf(std::string_view status) {
+  static constexpr std::string_view kPhases[] = {"",       "Provisioning", "Ready",  "Error",
+                                                 "Frozen", "Archived",     "Deleted"};
+  std::vector<std::string> phases;
   for (std::string_view phase : kPhases) {
     if (restStatusOf(phase) == status) {
-      return std::string(phase);
+      phases.emplace_back(phase);
     }
   }
-  return std::nullopt;
+  return phases;
 }
 
 json::Document databaseView(const pg::DatabaseRecord& record) {
@@ -295,8 +296,8 @@ Result<Reply> DatabaseHandlers::list(Call& call) {
   filter.tier = queryString(call.request, "tier");
   filter.name_prefix = queryString(call.request, "name_prefix");
   if (std::optional<std::string> status = queryString(call.request, "status"); status) {
-    filter.phase = phaseOf(*status);
-    if (!filter.phase) {
+    filter.phases = phasesOf(*status);
+    if (filter.phases.empty()) {
       Error error = Error::invalidArgument("unknown status " + *status);
       error.causes.push_back({"status", "FieldValueNotSupported",
                               "one of provisioning, ready, error, frozen, archived, deleted"});

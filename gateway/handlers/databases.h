@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "gateway/contract.h"
 #include "gateway/handlers/common.h"
@@ -23,8 +24,9 @@ json::Document databaseView(const pg::DatabaseRecord& record);
 
 // "Ready" -> "ready"; an empty phase (the operator has not written one yet) is "provisioning".
 std::string restStatusOf(std::string_view phase);
-// "ready" -> "Ready"; nullopt for anything else.
-std::optional<std::string> phaseOf(std::string_view status);
+// The phases shown as `status`: "ready" -> {"Ready"}, "provisioning" -> {"", "Provisioning"};
+// empty for anything else.
+std::vector<std::string> phasesOf(std::string_view status);
 
 // /databases: creates and changes DaapDatabase objects, answers reads from the mirror. Authz
 // that depends on the database's owner is decided here, after the lookup, so that another

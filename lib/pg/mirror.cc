@@ -478,8 +478,9 @@ Result<Page<DatabaseRecord>> MirrorRepository::listDatabases(const DatabaseFilte
   if (filter.owner_team) {
     add("owner_team =", *filter.owner_team);
   }
-  if (filter.phase) {
-    add("phase =", *filter.phase);
+  if (!filter.phases.empty()) {
+    params.push_back(detail::textArray(filter.phases));
+    where += " AND phase = ANY($" + std::to_string(params.size()) + "::text[])";
   }
   if (filter.tier) {
     add("tier =", *filter.tier);

@@ -87,7 +87,7 @@ bool countsTowardQuota(std::string_view phase);
 // include_deleted.
 struct DatabaseFilter {
   std::optional<std::string> owner_team;
-  std::optional<std::string> phase;
+  std::vector<std::string> phases;  // Any of these (status.phase; "" for not yet set).
   std::optional<std::string> tier;
   std::optional<std::string> name_prefix;
   bool include_deleted = false;

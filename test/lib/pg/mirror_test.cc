@@ -367,7 +367,7 @@ TEST_F(MirrorRepositoryTest, TierCountsAndUsage) {
 TEST_F(MirrorRepositoryTest, FiltersAndPaginationVisitEveryRowOnce) {
   MirrorRepository mirror(*pool_);
   constexpr int kRows = 1000;
-  const char* phases[] = {"Provisioning", "Ready", "Error", "Frozen"};
+  const char* phases[] = {"Provisioning", "Ready", "Error", ""};  // "": not set yet
   for (int i = 0; i < kRows; ++i) {
     DatabaseRecord db = database(i, std::to_string(1000 + i), i % 2 == 0 ? "payments" : "search",
                                  i % 5 == 0 ? "gold" : "standard");
@@ -424,7 +424,7 @@ TEST_F(MirrorRepositoryTest, FiltersAndPaginationVisitEveryRowOnce) {
   DatabaseFilter combined;
   combined.owner_team = "payments";
   combined.tier = "gold";
-  combined.phase = "Provisioning";
+  combined.phases = {"Provisioning"};
   // even, multiple of 5, multiple of 4: multiples of 20.
   const std::vector<DatabaseRecord> gold = collect(combined, 3);
   EXPECT_EQ(gold.size(), 50U);
@@ -432,6 +432,11 @@ TEST_F(MirrorRepositoryTest, FiltersAndPaginationVisitEveryRowOnce) {
     EXPECT_EQ(db.tier, "gold");
     EXPECT_EQ(db.phase, "Provisioning");
   }
+
+  // Either of two phases (what REST shows as "provisioning"): i % 4 of 0 or 3.
+  DatabaseFilter either;
+  either.phases = {"", "Provisioning"};
+  EXPECT_EQ(collect(either, 100).size(), 499U);  // 500 rows, minus deleted 7 (7 % 4 == 3)
 
   DatabaseFilter prefix;
   prefix.name_prefix = "orders-";
