@@ -166,6 +166,9 @@ Mirror::~Mirror() {
 void Mirror::start() {
   kube::InformerOptions options;
   tiers_ = std::make_unique<kube::Informer>(client_, kube::resources::daapTiers(), options, clock_);
+  // Every DaapDatabase stays cached; most are read only when their row changes or a GET misses
+  // the rendered views, so they are kept as text.
+  options.serialized = true;
   databases_ =
       std::make_unique<kube::Informer>(client_, kube::resources::daapDatabases(), options, clock_);
   tiers_->addHandlers({
@@ -227,7 +230,8 @@ void Mirror::recordTier(const json::Value& tier) {
 }
 
 std::shared_ptr<const pg::DatabaseRecord> Mirror::findDatabase(std::string_view id) const {
-  kube::CachedObject object;
+  std::string namespace_name;
+  std::string name;
   {
     std::lock_guard lock(mu_);
     auto found = by_id_.find(std::string(id));
@@ -237,7 +241,13 @@ std::shared_ptr<const pg::DatabaseRecord> Mirror::findDatabase(std::string_view 
     if (found->second.record != nullptr) {
       return found->second.record;
     }
-    object = found->second.object;
+    namespace_name = found->second.namespace_name;
+    name = found->second.name;
+  }
+  const kube::CachedObject object = databases_ ? databases_->get(namespace_name, name) : nullptr;
+  // Gone meanwhile, or replaced by another object of the same name.
+  if (object == nullptr || kube::readMeta(*object).uid != id) {
+    return nullptr;
   }
   const kube::CachedObject tier = findTier(tierOf(*object));
   Result<pg::DatabaseRecord> record = databaseRecordOf(*object, tier ? tier.get() : nullptr);
@@ -269,12 +279,14 @@ void Mirror::upsertDatabase(const json::Value& database, const kube::CachedObjec
     std::lock_guard lock(mu_);
     Indexed& slot = by_id_[record->id];
     // The watch and the gateway's own writes race: keep the newer resourceVersion.
-    const bool empty = slot.object == nullptr && slot.record == nullptr;
+    const bool empty = slot.resource_version.empty();
     recorded_already = slot.record != nullptr && slot.resource_version == record->resource_version;
     if (empty || newerOrSame(record->resource_version, slot.resource_version)) {
       slot = object != nullptr
-                 ? Indexed{object, nullptr, record->resource_version}
-                 : Indexed{nullptr, std::make_shared<const pg::DatabaseRecord>(*record),
+                 ? Indexed{record->namespace_name, record->name, nullptr, record->resource_version}
+                 : Indexed{{},
+                           {},
+                           std::make_shared<const pg::DatabaseRecord>(*record),
                            record->resource_version};
     }
   }
