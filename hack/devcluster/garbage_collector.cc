@@ -89,6 +89,17 @@ void GarbageCollector::enqueue(Work work) {
 void GarbageCollector::observe(const ResourceType& type, const json::Value& object, bool removed) {
   const ObjectKey key = keyOf(type, object);
   const std::string uid(metaString(object, "uid"));
+  if (!removed) {
+    // Writers report after their write, so two of them can report out of order: a version the
+    // store no longer holds is stale (its successor is reported too). Indexing it after the
+    // object's removal would bring back a dependent that is gone, and a foreground deletion
+    // waiting on it would never finish.
+    Result<StoredObject> stored = api_.store().get(key);
+    if (!stored ||
+        stored->resource_version != parseResourceVersion(metaString(object, "resourceVersion"))) {
+      return;
+    }
+  }
   const std::lock_guard lock(mu_);
   // Re-index this object's owners.
   if (const auto previous = owners_of_.find(key); previous != owners_of_.end()) {
@@ -310,19 +321,33 @@ void GarbageCollector::finishNamespace(const std::string& name) {
 
 void GarbageCollector::removeFinalizer(const ObjectKey& key, std::string_view finalizer) {
   const auto type = typeForStorage(api_.registry(), key.resource);
-  Result<StoredObject> stored = api_.store().get(key);
-  if (type == nullptr || !stored) {
+  if (type == nullptr) {
     return;
   }
-  Result<json::Document> object = json::parse(*stored->json);
-  if (!object || !hasFinalizer(*object, finalizer)) {
-    return;
+  // Read, edit, write; again when someone wrote the object in between (a lost write here would
+  // leave the object terminating for good: nothing else retries it).
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    Result<StoredObject> stored = api_.store().get(key);
+    if (!stored) {
+      return;
+    }
+    Result<json::Document> object = json::parse(*stored->json);
+    if (!object || !hasFinalizer(*object, finalizer)) {
+      return;
+    }
+    json::Value& finalizers = (*object)["metadata"]["finalizers"];
+    for (auto item = finalizers.Begin(); item != finalizers.End();) {
+      item = item->IsString() && json::view(*item) == finalizer ? finalizers.Erase(item) : item + 1;
+    }
+    Result<json::Document> written = api_.updateObject(*type, *object, false, true);
+    if (written || written.error().code != ErrorCode::Conflict) {
+      if (!written) {
+        LOG(WARNING) << "devcluster gc could not remove finalizer=" << finalizer
+                     << " error=" << written.error().toString();
+      }
+      return;
+    }
   }
-  json::Value& finalizers = (*object)["metadata"]["finalizers"];
-  for (auto item = finalizers.Begin(); item != finalizers.End();) {
-    item = item->IsString() && json::view(*item) == finalizer ? finalizers.Erase(item) : item + 1;
-  }
-  (void)api_.updateObject(*type, *object, false, true);
 }
 
 }  // namespace daap::devcluster
