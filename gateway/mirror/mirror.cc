@@ -172,9 +172,18 @@ void Mirror::start() {
   databases_ =
       std::make_unique<kube::Informer>(client_, kube::resources::daapDatabases(), options, clock_);
   tiers_->addHandlers({
-      [this](const kube::CachedObject& object) { upsertTier(*object); },
-      [this](const kube::CachedObject&, const kube::CachedObject& object) { upsertTier(*object); },
-      [this](const kube::CachedObject& object) { removeTier(*object); },
+      [this](const kube::CachedObject& object) {
+        tierSeen(*object, false);
+        upsertTier(*object);
+      },
+      [this](const kube::CachedObject&, const kube::CachedObject& object) {
+        tierSeen(*object, false);
+        upsertTier(*object);
+      },
+      [this](const kube::CachedObject& object) {
+        tierSeen(*object, true);
+        removeTier(*object);
+      },
   });
   databases_->addHandlers({
       [this](const kube::CachedObject& object) { upsertDatabase(*object, object); },
@@ -227,6 +236,25 @@ void Mirror::recordDatabase(const json::Value& database) {
 
 void Mirror::recordTier(const json::Value& tier) {
   upsertTier(tier);
+  const kube::ObjectMeta meta = kube::readMeta(tier);
+  auto copy = std::make_shared<json::Document>(json::clone(tier));
+  std::lock_guard lock(mu_);
+  auto [slot, inserted] = written_tiers_.try_emplace(meta.name, copy);
+  if (!inserted &&
+      newerOrSame(meta.resource_version, kube::readMeta(*slot->second).resource_version)) {
+    slot->second = std::move(copy);
+  }
+}
+
+void Mirror::tierSeen(const json::Value& tier, bool deleted) {
+  const kube::ObjectMeta meta = kube::readMeta(tier);
+  std::lock_guard lock(mu_);
+  auto written = written_tiers_.find(meta.name);
+  if (written != written_tiers_.end() &&
+      (deleted ||
+       newerOrSame(meta.resource_version, kube::readMeta(*written->second).resource_version))) {
+    written_tiers_.erase(written);
+  }
 }
 
 std::shared_ptr<const pg::DatabaseRecord> Mirror::findDatabase(std::string_view id) const {
@@ -264,7 +292,17 @@ std::string Mirror::databaseVersion(std::string_view id) const {
 }
 
 kube::CachedObject Mirror::findTier(std::string_view name) const {
-  return tiers_ ? tiers_->get("", name) : nullptr;
+  kube::CachedObject watched = tiers_ ? tiers_->get("", name) : nullptr;
+  std::lock_guard lock(mu_);
+  auto written = written_tiers_.find(std::string(name));
+  if (written == written_tiers_.end()) {
+    return watched;
+  }
+  if (watched != nullptr && newerOrSame(kube::readMeta(*watched).resource_version,
+                                        kube::readMeta(*written->second).resource_version)) {
+    return watched;
+  }
+  return written->second;
 }
 
 void Mirror::upsertDatabase(const json::Value& database, const kube::CachedObject& object) {

@@ -60,7 +60,8 @@ public:
   // The resourceVersion of the database with this id as the index holds it; empty when
   // unknown. Cheap: no record is made.
   std::string databaseVersion(std::string_view id) const;
-  // The DaapTier object named `name` from the watch cache; null when unknown.
+  // The DaapTier object named `name` from the watch cache, or as the gateway last wrote it when
+  // that is newer; null when unknown.
   kube::CachedObject findTier(std::string_view name) const;
 
 private:
@@ -92,6 +93,9 @@ private:
   void writePending(std::unordered_map<std::string, PendingChange>& changes);
   void upsertTier(const json::Value& tier);
   void removeTier(const json::Value& tier);
+  // The watch has caught up with `tier` (seen at this version, or deleted): forget the copy
+  // recordTier() kept unless it is newer.
+  void tierSeen(const json::Value& tier, bool deleted);
   Result<void> fullSync();
   void resyncLoop(const std::stop_token& stop);
 
@@ -109,6 +113,9 @@ private:
   mutable std::mutex mu_;
   // Guarded by mu_.
   std::unordered_map<std::string, Indexed> by_id_;
+  // Guarded by mu_: tiers the gateway wrote whose watch event has not arrived yet, by name, so
+  // that a database can be created on a tier right after the tier's creation.
+  std::unordered_map<std::string, kube::CachedObject> written_tiers_;
   std::mutex pending_mu_;
   std::condition_variable_any pending_cv_;
   // Guarded by pending_mu_: the newest change of each database, by id.
